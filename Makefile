@@ -1,0 +1,33 @@
+# Everything a newcomer or CI needs, from a fresh clone.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+
+.PHONY: test lint typecheck pytest bench clean
+
+test: .venv lint typecheck pytest
+
+# uv is the only tool taken from outside the project; install it locally when missing.
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+.venv: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --all-groups
+	@touch .venv
+
+lint: .venv
+	$(UV) run --no-sync ruff check .
+	$(UV) run --no-sync ruff format --check .
+
+typecheck: .venv
+	$(UV) run --no-sync mypy tap_aiokk tests bench
+
+pytest: .venv
+	$(UV) run --no-sync pytest
+
+bench: .venv
+	$(UV) run --no-sync python -m bench.aiokk_memory
+
+clean:
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""tap-aiokk: a Singer tap for aiokk's export API of AI call analyses."""

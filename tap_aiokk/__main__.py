@@ -1,0 +1,5 @@
+"""Allows ``python -m tap_aiokk``."""
+
+from tap_aiokk.tap import TapAiokk
+
+TapAiokk.cli()

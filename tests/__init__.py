@@ -1,0 +1,1 @@
+"""Tests of the taps, against the loopback API emulator in ``tests.emulator``."""

@@ -1,0 +1,37 @@
+"""Fixtures shared by the tap tests: a running emulator and a canary token."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from tests.emulator import AiokkAccount, Emulator
+
+# A canary: no output of any run may ever contain it.
+AIOKK_TOKEN = "canary-aiokk-token-5d1f0e7a9b"
+
+
+@pytest.fixture
+def emulator() -> t.Iterator[Emulator]:
+    with Emulator() as server:
+        yield server
+
+
+def aiokk_account(**kwargs: t.Any) -> AiokkAccount:
+    """A synthetic account whose token is the canary."""
+    kwargs.setdefault("token", AIOKK_TOKEN)
+    return AiokkAccount(**kwargs)
+
+
+def mount_aiokk(emulator: Emulator, account: AiokkAccount) -> dict[str, t.Any]:
+    """Serve ``account`` and return a tap config that reads it quickly and retries a lot."""
+    emulator.mount("/aiokk", account)
+    return {
+        "api_url": f"{emulator.url}/aiokk",
+        "token": AIOKK_TOKEN,
+        "timezone": "Asia/Almaty",
+        "request_timeout": 1,
+        "max_retries": 10,
+        "backoff_factor": 0.05,
+    }

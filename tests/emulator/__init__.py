@@ -1,0 +1,46 @@
+"""Loopback HTTP emulators of the vendor APIs, for tests, demos and benchmarks of the taps.
+
+Standard library only, so it runs wherever the tests run. Start one Emulator, mount each vendor
+under its prefix (aiokk at "/aiokk"), point the tap at emulator.url_for(prefix).
+"""
+
+from .aiokk import (
+    API_DISABLED,
+    API_NOT_PAID,
+    API_PAYMENT_REQUIRED,
+    FILTER_KINDS,
+    SERVICE_UNAVAILABLE,
+    SERVICE_UNAVAILABLE_HTML,
+    TOKEN_NOT_FOUND,
+    VENDOR_ERROR_BODIES,
+    AiokkAccount,
+    ErrorMode,
+)
+from .core import Emulator
+from .faults import ALL_FAULTS, FaultPlan
+from .messages import Request, Response, Vendor
+from .tally import RequestLog, Tally
+
+AIOKK_PREFIX = "/aiokk"
+
+__all__ = [
+    "AIOKK_PREFIX",
+    "ALL_FAULTS",
+    "API_DISABLED",
+    "API_NOT_PAID",
+    "API_PAYMENT_REQUIRED",
+    "FILTER_KINDS",
+    "SERVICE_UNAVAILABLE",
+    "SERVICE_UNAVAILABLE_HTML",
+    "TOKEN_NOT_FOUND",
+    "VENDOR_ERROR_BODIES",
+    "AiokkAccount",
+    "Emulator",
+    "ErrorMode",
+    "FaultPlan",
+    "Request",
+    "RequestLog",
+    "Response",
+    "Tally",
+    "Vendor",
+]

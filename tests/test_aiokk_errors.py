@@ -1,0 +1,131 @@
+"""Bad settings and vendor errors end a run with one clear line, exit code 1 and no secret."""
+
+from __future__ import annotations
+
+import json
+import time
+import typing as t
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AIOKK_TOKEN, aiokk_account, mount_aiokk
+from tests.emulator import Emulator, ErrorMode, FaultPlan
+from tests.taprun import TapRun, run_tap
+
+ERROR_BODIES = json.loads(
+    (Path(__file__).parent / "fixtures" / "aiokk_error_bodies.json").read_text(encoding="utf-8")
+)
+
+
+def assert_fails_cleanly(run: TapRun, *expected_words: str) -> str:
+    """Exit 1, no traceback, no secret, and the last error line says what went wrong."""
+    assert run.exit_code == 1, run.stderr[-2000:]
+    assert "Traceback" not in run.stderr
+    assert AIOKK_TOKEN not in run.stdout + run.stderr
+    assert run.error_lines, run.stderr[-2000:]
+    last = run.error_lines[-1]
+    for word in expected_words:
+        assert word in last, last
+    return last
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"token": None}, "token"),
+        ({"api_url": None}, "api_url"),
+        ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"call_types": "all"}, "call_types"),
+        ({"call_types": []}, "call_types"),
+        ({"client_loyalty_grades": [0, 11]}, "client_loyalty_grades"),
+        ({"start_date": "2025-13-45T00:00:00Z"}, "start_date"),
+        ({"max_retries": "five"}, "max_retries"),
+    ],
+)
+def test_bad_config_names_the_setting(
+    emulator: Emulator, tmp_path: Path, change: dict[str, t.Any], named: str
+) -> None:
+    config = mount_aiokk(emulator, aiokk_account(dialogs=10))
+    config.update(change)
+    config = {key: value for key, value in config.items() if value is not None}
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    assert run.exit_code == 1
+    assert "Traceback" not in run.stderr
+    assert named in "\n".join(run.error_lines)
+    assert emulator.request_log.total == 0
+    assert AIOKK_TOKEN not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("status", [200, 401, 403])
+@pytest.mark.parametrize("error_body", ERROR_BODIES, ids=lambda b: b["error"])
+def test_vendor_error_body_ends_the_run_quoting_it(
+    emulator: Emulator, tmp_path: Path, error_body: dict[str, str], status: int
+) -> None:
+    account = aiokk_account(dialogs=10)
+    config = mount_aiokk(emulator, account)
+    account.error = ErrorMode(body=error_body, status=status)
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    detail = error_body.get("message") or error_body["code"]
+    assert_fails_cleanly(run, error_body["error"], detail)
+    assert run.records("dialogs") == []
+    assert emulator.request_log.total == 1, "a permanent refusal must not be retried"
+
+
+def test_wrong_token_is_reported_without_echoing_it(emulator: Emulator, tmp_path: Path) -> None:
+    config = mount_aiokk(emulator, aiokk_account(dialogs=10, token="the-real-token"))
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    assert_fails_cleanly(run, "Token not found")
+
+
+def test_api_that_keeps_failing_ends_within_the_retry_budget(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    config = mount_aiokk(emulator, aiokk_account(dialogs=10))
+    config["max_retries"] = 3
+    emulator.faults = FaultPlan(rate=1.0, kinds=("503",))
+
+    started = time.monotonic()
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    assert_fails_cleanly(run, "503")
+    assert emulator.request_log.total == 4
+    assert time.monotonic() - started < 30
+    assert "Retry 3 of 3" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["<html><body>Сервис не доступен</body></html>", '[{"call": {"dialogId": 1', ""],
+    ids=["html", "cut-json", "empty"],
+)
+def test_answer_that_is_not_json_is_retried_then_reported(
+    emulator: Emulator, tmp_path: Path, body: str
+) -> None:
+    account = aiokk_account(dialogs=10)
+    config = mount_aiokk(emulator, account)
+    config["max_retries"] = 2
+    account.error = ErrorMode(body=body, status=200)
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    assert_fails_cleanly(run, "not")
+    assert emulator.request_log.total == 3
+
+
+def test_service_unavailable_body_is_retried(emulator: Emulator, tmp_path: Path) -> None:
+    account = aiokk_account(dialogs=10)
+    config = mount_aiokk(emulator, account)
+    config["max_retries"] = 1
+    account.error = ErrorMode(body={"error": "Сервис не доступен"}, status=200)
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    assert_fails_cleanly(run, "Сервис не доступен")
+    assert emulator.request_log.total == 2

@@ -1,0 +1,33 @@
+"""The Singer SDK's standard tap tests, run against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+from singer_sdk.testing import get_tap_test_class
+
+from tap_aiokk.tap import TapAiokk
+from tests.conftest import AIOKK_TOKEN
+from tests.emulator import AiokkAccount, Emulator
+
+# The SDK builds the test class from a fixed config at import time, so the server starts here.
+EMULATOR = Emulator()
+EMULATOR.mount("/aiokk", AiokkAccount(dialogs=120, seed=4, token=AIOKK_TOKEN))
+EMULATOR.start()
+
+TestTapAiokk = get_tap_test_class(
+    TapAiokk,
+    config={
+        "api_url": f"{EMULATOR.url}/aiokk",
+        "token": AIOKK_TOKEN,
+        "timezone": "Asia/Almaty",
+        "request_timeout": 10,
+    },
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_emulator() -> t.Iterator[None]:
+    yield
+    EMULATOR.stop()

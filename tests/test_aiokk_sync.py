@@ -1,0 +1,130 @@
+"""Full and incremental aiokk syncs over real HTTP deliver exactly what the emulator holds."""
+
+from __future__ import annotations
+
+import copy
+import typing as t
+from collections import Counter
+
+import pytest
+
+from tests import aiokk_truth as truth
+from tests.conftest import AIOKK_TOKEN, aiokk_account, mount_aiokk
+from tests.emulator import ALL_FAULTS, AiokkAccount, Emulator, FaultPlan
+from tests.taprun import TapRun, run_tap
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+
+def assert_delivers_exactly(run: TapRun, expected: t.Mapping[int, t.Mapping[str, t.Any]]) -> None:
+    """Each expected dialog once, with every criterion and signal, and nothing else."""
+    assert run.exit_code == 0, run.stderr[-3000:]
+    assert expected, "a check on an empty account proves nothing"
+    ids = [record["dialog_id"] for record in run.records("dialogs")]
+    assert [i for i, n in Counter(ids).items() if n > 1] == []
+    assert set(ids) == set(expected)
+    criteria = {(r["dialog_id"], r["number"], r["mark"]) for r in run.records("dialog_criteria")}
+    assert len(run.records("dialog_criteria")) == len(criteria)
+    assert criteria == truth.criteria_keys(expected.values())
+    signals = {(r["dialog_id"], r["position"], r["signal"]) for r in run.records("dialog_signals")}
+    assert len(run.records("dialog_signals")) == len(signals)
+    assert signals == truth.signal_keys(expected.values())
+    assert AIOKK_TOKEN not in run.stdout + run.stderr
+
+
+def test_overlapping_filters_deliver_each_dialog_once(emulator: Emulator, tmp_path: Path) -> None:
+    account = aiokk_account(dialogs=300, seed=11)
+    config = mount_aiokk(emulator, account)
+    config["department_ids"] = account.department_ids()
+    config["signal_words"] = account.signal_words()[:5]
+    config["client_loyalty_grades"] = [1, 5, 10]
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    expected = truth.finished(account.truth())
+    assert_delivers_exactly(run, expected)
+    assert len(expected) < 300, "the account should hold unfinished analyses too"
+    sent = emulator.request_log.total
+    assert sent == 4 + len(config["department_ids"]) + 5 + 3
+
+
+def test_twenty_percent_faults_lose_and_double_nothing(emulator: Emulator, tmp_path: Path) -> None:
+    account = aiokk_account(dialogs=250, seed=5)
+    config = mount_aiokk(emulator, account)
+    config["operator_names"] = account.operator_names()
+    config["department_ids"] = account.department_ids()
+    emulator.faults = FaultPlan(rate=0.2, seed=20, retry_after=1, slow_seconds=1.5)
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    assert_delivers_exactly(run, truth.finished(account.truth()))
+    injected = emulator.faults_injected
+    assert injected.total >= 3, injected
+    assert "Retry 1 of 10" in run.stderr
+
+
+@pytest.mark.parametrize("kind", ALL_FAULTS)
+def test_each_fault_kind_is_survived(emulator: Emulator, tmp_path: Path, kind: str) -> None:
+    account = aiokk_account(dialogs=60, seed=3)
+    config = mount_aiokk(emulator, account)
+    emulator.faults = FaultPlan(rate=0.5, kinds=(kind,), seed=1, retry_after=1, slow_seconds=1.5)
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    assert_delivers_exactly(run, truth.finished(account.truth()))
+    assert emulator.faults_injected[kind] >= 1
+
+
+def test_second_sync_emits_only_what_changed(emulator: Emulator, tmp_path: Path) -> None:
+    account = aiokk_account(dialogs=200, seed=8, unfinished_share=0.2)
+    config = mount_aiokk(emulator, account)
+    first = run_tap("tap_aiokk", config, tmp_path / "first")
+    assert_delivers_exactly(first, truth.finished(account.truth()))
+
+    finished_now = account.finish_pending(7)
+    reanalysed = sorted(account.finished_ids())[:3]
+    account.reanalyse(reanalysed)
+    second = run_tap("tap_aiokk", config, tmp_path / "second", state=first.final_state)
+
+    changed = set(finished_now) | set(reanalysed)
+    assert len(changed) == 10
+    assert_delivers_exactly(
+        second, {i: raw for i, raw in truth.finished(account.truth()).items() if i in changed}
+    )
+    third = run_tap("tap_aiokk", config, tmp_path / "third", state=second.final_state)
+    assert third.exit_code == 0
+    assert third.records("dialogs") == []
+    assert (
+        third.final_state["bookmarks"]["dialogs"]["replication_key_value"]
+        == (second.final_state["bookmarks"]["dialogs"]["replication_key_value"])
+    )
+
+
+def test_dialog_finishing_in_the_bookmarks_second_is_not_lost(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    source = aiokk_account(dialogs=3, seed=2, unfinished_share=0)
+    seed_dialog = source.dialog(source.finished_ids()[0])
+    first_done, second_done, pending = (_variant(seed_dialog, n) for n in (1, 2, 3))
+    pending["analytics"]["finishDate"] = None
+    account = AiokkAccount.from_dialogs([first_done, second_done, pending], token=AIOKK_TOKEN)
+    config = mount_aiokk(emulator, account)
+    first = run_tap("tap_aiokk", config, tmp_path / "first")
+    assert sorted(r["dialog_id"] for r in first.records("dialogs")) == [1, 2]
+
+    pending["analytics"]["finishDate"] = first_done["analytics"]["finishDate"]
+    mount_aiokk(
+        emulator, AiokkAccount.from_dialogs([first_done, second_done, pending], token=AIOKK_TOKEN)
+    )
+    second = run_tap("tap_aiokk", config, tmp_path / "second", state=first.final_state)
+
+    assert [r["dialog_id"] for r in second.records("dialogs")] == [3]
+    third = run_tap("tap_aiokk", config, tmp_path / "third", state=second.final_state)
+    assert third.records("dialogs") == []
+
+
+def _variant(raw: t.Mapping[str, t.Any], dialog_id: int) -> dict[str, t.Any]:
+    dialog = copy.deepcopy(dict(raw))
+    dialog["call"]["dialogId"] = dialog_id
+    return dialog

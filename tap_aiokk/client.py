@@ -166,7 +166,7 @@ def _request_filter(request: requests.PreparedRequest | None) -> str | None:
     return ", ".join(values) or kind
 
 
-def describe_failure(exception: BaseException | None) -> str:
+def describe_failure(exception: object) -> str:
     """A network failure in a few words, without the URL or the connection pool's internals."""
     if exception is None:
         return "unknown failure"

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: test lint typecheck pytest bench clean
+.PHONY: test lint typecheck pytest bench docs clean
 
 test: .venv lint typecheck pytest
 
@@ -28,6 +28,9 @@ pytest: .venv
 
 bench: .venv
 	$(UV) run --no-sync python -m bench.aiokk_memory
+
+docs: .venv
+	$(UV) run --no-sync python -m tests.readme_table
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

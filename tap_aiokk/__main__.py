@@ -1,5 +1,5 @@
 """Allows ``python -m tap_aiokk``."""
 
-from tap_aiokk.tap import TapAiokk
+from tap_aiokk.tap import main
 
-TapAiokk.cli()
+main()

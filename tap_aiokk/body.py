@@ -29,6 +29,10 @@ class IncompleteBodyError(Exception):
     """The body is not complete JSON: cut off, or not JSON at all. Worth another try."""
 
 
+class UnexpectedBodyError(Exception):
+    """Complete JSON, but not the array of dialogs the export promises. Not worth a retry."""
+
+
 class VendorError(Exception):
     """An aiokk error body, such as ``{"error": "API not paid", "code": "..."}``."""
 
@@ -96,12 +100,10 @@ def check_dialog_array(body: t.IO[bytes]) -> int:
         error = vendor_error(payload)
         if error is None:
             msg = "expected a JSON array of dialogs, got an object without an error"
-            raise VendorError(msg, transient=False)
+            raise UnexpectedBodyError(msg)
         raise error
     if not start.startswith(b"["):
-        preview = start[:20].decode("utf-8", "replace")
-        msg = f"body is not a JSON array (starts with {preview!r})"
-        raise IncompleteBodyError(msg)
+        raise IncompleteBodyError(f"body is {_kind_of(start)}, not a JSON array of dialogs")
     count = 0
     try:
         for _ in ijson.items(body, "item"):
@@ -111,6 +113,15 @@ def check_dialog_array(body: t.IO[bytes]) -> int:
         raise IncompleteBodyError(msg) from exc
     body.seek(0)
     return count
+
+
+def _kind_of(start: bytes) -> str:
+    """What a non-JSON body looks like, in words; its bytes may hold anything, even a secret."""
+    if not start:
+        return "empty"
+    if start.startswith(b"<"):
+        return "an HTML or XML page"
+    return "text"
 
 
 def dialogs(body: t.IO[bytes]) -> t.Iterator[dict[str, t.Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import typing as t
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 import backoff
 import requests
@@ -13,6 +14,7 @@ from singer_sdk.streams import RESTStream
 
 from tap_aiokk import body
 from tap_aiokk.pagination import ExportRequest, ExportRequestPaginator, export_requests
+from tap_aiokk.redaction import MASK
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
@@ -20,6 +22,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 EXPORT_PATH = "/api/v1/export/dialogs/{kind}"
+LONGEST_WAIT = 300  # seconds; a longer Retry-After would stall a scheduled job
 
 
 class AiokkAPIError(FatalAPIError):
@@ -91,9 +94,12 @@ class AiokkStream(RESTStream[ExportRequest]):
         except body.IncompleteBodyError as exc:
             received.close()
             raise RetriableAPIError(f"{self._describe(response)}: {exc}", response) from exc
+        except body.UnexpectedBodyError as exc:
+            received.close()
+            raise AiokkAPIError(f"{self._describe(response)}: {exc}") from exc
         except body.VendorError as exc:
             received.close()
-            text = f"{self._describe(response)}: aiokk answered: {exc}"
+            text = f"{self._describe(response)}: aiokk answered: {self.redact(str(exc))}"
             if exc.transient:
                 raise RetriableAPIError(text, response) from exc
             raise AiokkAPIError(text) from exc
@@ -112,7 +118,11 @@ class AiokkStream(RESTStream[ExportRequest]):
             error = body.vendor_error_text(response.json())
         except ValueError:
             error = None
-        return f"{text}: aiokk answered: {error}" if error else text
+        return f"{text}: aiokk answered: {self.redact(error)}" if error else text
+
+    def redact(self, text: str) -> str:
+        """Mask the token in text that came from the server, which may echo it."""
+        return text.replace(str(self.config["token"]), MASK)
 
     def _describe(self, response: requests.Response) -> str:
         filter_request = _request_filter(response.request)
@@ -120,12 +130,15 @@ class AiokkStream(RESTStream[ExportRequest]):
 
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
         """Exponential waits, except that a ``Retry-After`` from the server wins."""
-        waits = backoff.expo(factor=float(self.config["backoff_factor"]), max_value=300)
+        waits = backoff.expo(factor=float(self.config["backoff_factor"]), max_value=LONGEST_WAIT)
         next(waits)
         exception = yield  # type: ignore[misc]
         while True:
             server_wait = retry_after_seconds(exception)
-            exception = yield server_wait if server_wait is not None else next(waits)
+            if server_wait is None:
+                exception = yield next(waits)
+            else:
+                exception = yield min(server_wait, LONGEST_WAIT)
 
     def backoff_max_tries(self) -> int:
         return int(self.config["max_retries"]) + 1
@@ -164,6 +177,16 @@ def _request_filter(request: requests.PreparedRequest | None) -> str | None:
         return kind
     values = [f"{key}={value}" for key, value in payload.items() if key != "token"]
     return ", ".join(values) or kind
+
+
+def give_up_message(exception: BaseException) -> str:
+    """The run's last line when a request still fails after its last retry."""
+    if isinstance(exception, RetriableAPIError):
+        return f"{exception} (retries exhausted)"
+    request = getattr(exception, "request", None)
+    where = _request_filter(request) or "request"
+    host = urlsplit(request.url).netloc if request is not None and request.url else "the API"
+    return f"export {where} at {host}: {describe_failure(exception)} (retries exhausted)"
 
 
 def describe_failure(exception: object) -> str:

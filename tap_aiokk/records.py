@@ -3,6 +3,9 @@
 The export mixes three timestamp conventions: UTC with ``Z``, local time with a short offset
 (``+05``) and naive local time. Every timestamp leaves here as RFC 3339 in UTC, because a
 target that stores ``timestamp without time zone`` would otherwise land it hours off.
+
+A field of the wrong type is left empty and reported, so one odd value never costs a dialog;
+only a dialog without a usable id or finish time is skipped whole.
 """
 
 from __future__ import annotations
@@ -15,99 +18,219 @@ _CRITERION_KEY = re.compile(r"^criterion(\d+)$")
 
 
 class MalformedDialogError(ValueError):
-    """A dialog that cannot be turned into a row; it is skipped, the rest go on."""
+    """A dialog that cannot be placed at all; it is skipped and the rest go on."""
 
 
-def to_utc(value: str | None, naive_tz: tzinfo) -> str | None:
-    """Return ``value`` as RFC 3339 UTC; a value without an offset is read in ``naive_tz``."""
-    if value is None or value == "":
+def parse_timestamp(value: str, naive_tz: tzinfo) -> datetime:
+    """Read an ISO 8601 timestamp; one without an offset is read in ``naive_tz``."""
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=naive_tz)
+
+
+def to_utc(value: str, naive_tz: tzinfo) -> str:
+    """``value`` as RFC 3339 in UTC (raises ``ValueError`` when it is no timestamp)."""
+    return parse_timestamp(value, naive_tz).astimezone(UTC).isoformat()
+
+
+class _Reader:
+    """Reads typed fields of one dialog, noting each value it had to leave empty."""
+
+    def __init__(self, naive_tz: tzinfo | None) -> None:
+        self.naive_tz = naive_tz
+        self.problems: list[str] = []
+
+    def reject(self, path: str, value: object) -> None:
+        self.problems.append(f"{path}: unexpected value {value!r:.60}")
+
+    def section(self, parent: t.Mapping[str, t.Any], key: str) -> t.Mapping[str, t.Any]:
+        value = parent.get(key)
+        if value is None or isinstance(value, dict):
+            return value or {}
+        self.reject(key, value)
+        return {}
+
+    def integer(self, parent: t.Mapping[str, t.Any], key: str, path: str) -> int | None:
+        value = parent.get(key)
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value)
+        self.reject(path, value)
         return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except (TypeError, ValueError) as exc:
-        msg = f"unreadable timestamp {value!r}"
-        raise MalformedDialogError(msg) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=naive_tz)
-    return moment.astimezone(UTC).isoformat()
+
+    def number(self, parent: t.Mapping[str, t.Any], key: str, path: str) -> float | None:
+        value = parent.get(key)
+        if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+            return value
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            self.reject(path, value)
+            return None
+
+    def text(self, parent: t.Mapping[str, t.Any], key: str, path: str) -> str | None:
+        value = parent.get(key)
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        self.reject(path, value)
+        return None
+
+    def strings(self, parent: t.Mapping[str, t.Any], key: str, path: str) -> list[str]:
+        value = parent.get(key)
+        if value is None:
+            return []
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            return value
+        self.reject(path, value)
+        return []
+
+    def timestamp(self, parent: t.Mapping[str, t.Any], key: str, path: str) -> str | None:
+        value = parent.get(key)
+        if value is None or value == "":
+            return None
+        try:
+            return to_utc(str(value), self.naive_tz or UTC)
+        except ValueError:
+            self.reject(path, value)
+            return None
 
 
-def is_finished(raw: t.Mapping[str, t.Any]) -> bool:
-    """An analysis is finished once it has a finish date; until then it has no evaluation."""
-    analytics = raw.get("analytics") or {}
-    return bool(analytics.get("finishDate"))
-
-
-def criteria_list(evaluation: t.Mapping[str, t.Any] | None) -> list[dict[str, t.Any]]:
+def criteria_list(reader: _Reader, evaluation: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:
     """Replace ``criterion1..N {descriptionN, markN}`` with ``[{number, description, mark}]``."""
     criteria = []
-    for key, value in (evaluation or {}).items():
+    for key, value in evaluation.items():
         match = _CRITERION_KEY.match(key)
-        if not match or not isinstance(value, dict):
+        if not match:
             continue
-        number = int(match.group(1))
+        if not isinstance(value, dict):
+            reader.reject(f"evaluationCriteria.{key}", value)
+            continue
+        n = int(match.group(1))
+        path = f"evaluationCriteria.{key}"
         criteria.append(
             {
-                "number": number,
-                "description": value.get(f"description{number}"),
-                "mark": value.get(f"mark{number}"),
+                "number": n,
+                "description": reader.text(value, f"description{n}", f"{path}.description{n}"),
+                "mark": reader.integer(value, f"mark{n}", f"{path}.mark{n}"),
             }
         )
     return sorted(criteria, key=lambda item: item["number"])
 
 
-def signal_list(mentioned: str | None) -> list[str]:
+def signal_list(reader: _Reader, signals: t.Mapping[str, t.Any]) -> list[str]:
     """Split the one ``", "``-joined string of mentioned signals into its items."""
-    if not mentioned:
-        return []
-    return [item.strip() for item in mentioned.split(",") if item.strip()]
+    mentioned = signals.get("mentionedSignals")
+    if isinstance(mentioned, list):
+        return reader.strings(signals, "mentionedSignals", "signals.mentionedSignals")
+    text = reader.text(signals, "mentionedSignals", "signals.mentionedSignals") or ""
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
-def dialog_record(raw: t.Mapping[str, t.Any], naive_tz: tzinfo) -> dict[str, t.Any]:
-    """Flatten one export dialog into the ``dialogs`` row."""
-    call = raw.get("call") or {}
-    if call.get("dialogId") is None:
-        msg = "dialog without call.dialogId"
+def _dialog_id(call: t.Mapping[str, t.Any]) -> int:
+    value = call.get("dialogId")
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        msg = f"call.dialogId is {value!r:.40}"
         raise MalformedDialogError(msg)
-    operator = raw.get("operator") or {}
-    analytics = raw.get("analytics") or {}
-    loyalty = analytics.get("clientLoyalty") or {}
-    evaluation = analytics.get("evaluationCriteria") or {}
-    signals = analytics.get("signals") or {}
-    department_id = operator.get("departmentId")
-    return {
-        "dialog_id": call["dialogId"],
-        "created_at": to_utc(call.get("created_at"), naive_tz),
-        "call_date": to_utc(call.get("date"), naive_tz),
-        "caller_id": call.get("callerId"),
-        "caller_id_clean": call.get("callerIdClean"),
-        "call_type": call.get("callType"),
-        "duration_sec": call.get("durationSec"),
-        "duration_min": call.get("durationMin"),
-        "operator_id": operator.get("operatorId"),
-        "operator_name": operator.get("fullName"),
-        "operator_extension": operator.get("intNum"),
-        "department_id": None if department_id is None else str(department_id),
-        "department_name": operator.get("departmentName"),
-        "analysis_status": analytics.get("status"),
-        "price": analytics.get("price"),
-        "finished_at": to_utc(analytics.get("finishDate"), naive_tz),
-        "summary": analytics.get("summary"),
-        "languages": analytics.get("languages") or [],
-        "client_loyalty_grade": loyalty.get("currentGrade"),
-        "client_loyalty_description": loyalty.get("description"),
-        "client_loyalty_recommendation": loyalty.get("recommendation"),
-        "evaluation_id": evaluation.get("evaluationId"),
-        "evaluation_title": evaluation.get("evaluationTitle"),
-        "evaluation_grade": evaluation.get("eCurrentGrade"),
-        "evaluation_max_grade": evaluation.get("maxGrade"),
-        "evaluation_recommendation": evaluation.get("evaluationRecommendation"),
-        "criteria": criteria_list(evaluation),
-        "signals_title": signals.get("signalsTitle"),
-        "signals_count": signals.get("count"),
-        "mentioned_signals": signal_list(signals.get("mentionedSignals")),
-        "markers": analytics.get("markers") or [],
+    try:
+        return int(value)
+    except ValueError:
+        msg = f"call.dialogId is {value!r:.40}"
+        raise MalformedDialogError(msg) from None
+
+
+def _local_zone(call: t.Mapping[str, t.Any]) -> tzinfo | None:
+    """The offset of ``call.date``: the account's own clock, for its naive timestamps."""
+    try:
+        return datetime.fromisoformat(str(call.get("date"))).tzinfo
+    except ValueError:
+        return None
+
+
+def dialog_record(raw: object, naive_tz: tzinfo | None) -> tuple[dict[str, t.Any], list[str]]:
+    """Flatten one export dialog into a ``dialogs`` row, and list the values left empty.
+
+    ``naive_tz`` reads timestamps without an offset; ``None`` takes the offset of the dialog's
+    own ``call.date``.
+    """
+    if not isinstance(raw, dict):
+        msg = f"not a JSON object: {raw!r:.40}"
+        raise MalformedDialogError(msg)
+    reader = _Reader(naive_tz)
+    call = reader.section(raw, "call")
+    dialog_id = _dialog_id(call)
+    reader.naive_tz = naive_tz or _local_zone(call)
+    operator = reader.section(raw, "operator")
+    analytics = reader.section(raw, "analytics")
+    loyalty = reader.section(analytics, "clientLoyalty")
+    evaluation = reader.section(analytics, "evaluationCriteria")
+    signals = reader.section(analytics, "signals")
+    finished_at = reader.timestamp(analytics, "finishDate", "analytics.finishDate")
+    if finished_at is None and analytics.get("finishDate"):
+        msg = f"analytics.finishDate is {analytics['finishDate']!r:.40}"
+        raise MalformedDialogError(msg)
+    record = {
+        "dialog_id": dialog_id,
+        "created_at": reader.timestamp(call, "created_at", "call.created_at"),
+        "call_date": reader.timestamp(call, "date", "call.date"),
+        "caller_id": reader.text(call, "callerId", "call.callerId"),
+        "caller_id_clean": reader.text(call, "callerIdClean", "call.callerIdClean"),
+        "call_type": reader.integer(call, "callType", "call.callType"),
+        "duration_sec": reader.integer(call, "durationSec", "call.durationSec"),
+        "duration_min": reader.integer(call, "durationMin", "call.durationMin"),
+        "operator_id": reader.integer(operator, "operatorId", "operator.operatorId"),
+        "operator_name": reader.text(operator, "fullName", "operator.fullName"),
+        "operator_extension": reader.integer(operator, "intNum", "operator.intNum"),
+        "department_id": reader.text(operator, "departmentId", "operator.departmentId"),
+        "department_name": reader.text(operator, "departmentName", "operator.departmentName"),
+        "analysis_status": reader.integer(analytics, "status", "analytics.status"),
+        "price": reader.number(analytics, "price", "analytics.price"),
+        "finished_at": finished_at,
+        "summary": reader.text(analytics, "summary", "analytics.summary"),
+        "languages": reader.strings(analytics, "languages", "analytics.languages"),
+        "client_loyalty_grade": reader.integer(
+            loyalty, "currentGrade", "clientLoyalty.currentGrade"
+        ),
+        "client_loyalty_description": reader.text(
+            loyalty, "description", "clientLoyalty.description"
+        ),
+        "client_loyalty_recommendation": reader.text(
+            loyalty, "recommendation", "clientLoyalty.recommendation"
+        ),
+        "evaluation_id": reader.integer(
+            evaluation, "evaluationId", "evaluationCriteria.evaluationId"
+        ),
+        "evaluation_title": reader.text(
+            evaluation, "evaluationTitle", "evaluationCriteria.evaluationTitle"
+        ),
+        "evaluation_grade": reader.integer(
+            evaluation, "eCurrentGrade", "evaluationCriteria.eCurrentGrade"
+        ),
+        "evaluation_max_grade": reader.integer(
+            evaluation, "maxGrade", "evaluationCriteria.maxGrade"
+        ),
+        "evaluation_recommendation": reader.text(
+            evaluation, "evaluationRecommendation", "evaluationCriteria.evaluationRecommendation"
+        ),
+        "criteria": criteria_list(reader, evaluation),
+        "signals_title": reader.text(signals, "signalsTitle", "signals.signalsTitle"),
+        "signals_count": reader.integer(signals, "count", "signals.count"),
+        "mentioned_signals": signal_list(reader, signals),
+        "markers": _markers(reader, analytics),
     }
+    return record, reader.problems
+
+
+def _markers(reader: _Reader, analytics: t.Mapping[str, t.Any]) -> list[t.Any]:
+    """``markers`` items are undocumented, so they pass through as they are."""
+    value = analytics.get("markers")
+    if value is None or isinstance(value, list):
+        return value or []
+    reader.reject("analytics.markers", value)
+    return []
 
 
 def criterion_rows(dialog: t.Mapping[str, t.Any]) -> list[dict[str, t.Any]]:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import time
 import typing as t
-from collections import Counter
-from datetime import UTC
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 from singer_sdk.streams import Stream
 
 from tap_aiokk import body, records, schemas
-from tap_aiokk.bookmark import Bookmark
+from tap_aiokk.bookmark import STATE_KEY, Bookmark
 from tap_aiokk.client import AiokkStream
 
 if t.TYPE_CHECKING:
@@ -43,69 +43,108 @@ class DialogsStream(AiokkStream):
         self._at_last_record = False
 
     @property
-    def naive_tz(self) -> ZoneInfo:
-        return ZoneInfo(self.config["timezone"])
+    def naive_tz(self) -> ZoneInfo | None:
+        """The ``timezone`` setting; without it, each dialog's ``call.date`` offset is used."""
+        name = self.config.get("timezone")
+        return ZoneInfo(name) if name else None
 
-    def parse_response(self, response: requests.Response) -> t.Iterator[dict[str, t.Any]]:
+    def get_replication_key_signpost(self, context: Context | None = None) -> None:
+        """No cap at this machine's clock: finish times come from aiokk's clock."""
+        return None
+
+    def parse_response(self, response: requests.Response) -> t.Iterator[t.Any]:
         try:
             yield from body.dialogs(t.cast("t.IO[bytes]", response.raw))
         finally:
             response.raw.close()
 
     def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
-        """New and re-analysed dialogs, with a one-record look-ahead to flush child rows."""
-        previous = None
+        """New and re-analysed dialogs.
+
+        The last dialog that syncs children is held back one step, so that it can be marked
+        as the one that flushes the last batch of child rows.
+        """
+        self._at_last_record = False
+        held = None
         for record in self._new_dialogs(context):
-            if previous is not None:
-                yield previous
-            previous = record
-        if previous is not None:
+            if not self._syncs_children(record):
+                yield record
+                continue
+            if held is not None:
+                yield held
+            held = record
+        if held is not None:
             self._at_last_record = True
-            yield previous
+            yield held
+
+    def _syncs_children(self, record: dict[str, t.Any]) -> bool:
+        """The SDK syncs children only for records that a stream map's filter keeps."""
+        return bool(self.stream_maps[0].get_filter_result(record))
 
     def _new_dialogs(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
+        started = time.monotonic()
         start = self._starting_bookmark(context)
         newest = start.copy()
         emitted: set[int] = set()
         unfinished: set[int] = set()
-        tally: Counter[str] = Counter()
+        unchanged = repeated = malformed = 0
         for raw in super().get_records(context):
             try:
-                record = records.dialog_record(raw, self.naive_tz)
+                record, problems = records.dialog_record(raw, self.naive_tz)
             except records.MalformedDialogError as exc:
-                tally["malformed"] += 1
-                dialog_id = (raw.get("call") or {}).get("dialogId")
-                self.logger.warning("Skipped dialog %s: %s", dialog_id, exc)
+                malformed += 1
+                self.logger.warning("Skipped a dialog: %s", exc)
                 continue
             dialog_id, finished_at = record["dialog_id"], record["finished_at"]
             if finished_at is None:
                 unfinished.add(dialog_id)
                 continue
             if dialog_id in emitted:
-                tally["repeated"] += 1
+                repeated += 1
                 continue
-            newest.advance(finished_at, dialog_id)
-            if not start.admits(finished_at, dialog_id):
-                tally["unchanged"] += 1
+            newest.advance(dialog_id, finished_at)
+            if not start.admits(dialog_id, finished_at):
+                unchanged += 1
                 continue
+            for problem in problems:
+                self.logger.warning("Dialog %s: %s; left empty", dialog_id, problem)
             emitted.add(dialog_id)
             yield record
-        if self.selected:
-            newest.save(self.get_context_state(context))
+        if self.selected or self.has_selected_descendents:
+            self.get_context_state(context)[STATE_KEY] = newest.state()
         self.logger.info(
             "dialogs: %d new or re-analysed; %d unchanged since the bookmark; %d still being "
             "analysed (they come in a later sync); %d repeats from other filters; %d malformed",
             len(emitted),
-            tally["unchanged"],
+            unchanged,
             len(unfinished - emitted),
-            tally["repeated"],
-            tally["malformed"],
+            repeated,
+            malformed,
         )
+        if time.monotonic() - started > start.lookback.total_seconds():
+            self.logger.warning(
+                "This sync took longer than lookback_minutes: raise it, or a dialog that "
+                "finishes during a sync may be missed"
+            )
 
     def _starting_bookmark(self, context: Context | None) -> Bookmark:
+        """Our own bookmark, unless someone has since moved the SDK's bookmark value.
+
+        The SDK's value is the newest finish time emitted, so it always lies within the look-
+        back window of ours; one outside it was set by hand, to re-export from there.
+        """
+        lookback = timedelta(minutes=float(self.config["lookback_minutes"]))
+        state = self.get_context_state(context)
+        saved = state.get(STATE_KEY)
+        if saved:
+            bookmark = Bookmark.from_state(saved, lookback)
+            sdk_value = state.get("replication_key_value")
+            if sdk_value is None or bookmark.covers(_utc(sdk_value) or ""):
+                start_date = _utc(self.config.get("start_date"))
+                later_start = start_date and bookmark.value and start_date > bookmark.value
+                return Bookmark(start_date, lookback) if later_start else bookmark
         value = self.get_starting_replication_key_value(context)
-        normalized = records.to_utc(str(value), UTC) if value else None
-        return Bookmark.from_state(normalized, self.get_context_state(context))
+        return Bookmark(_utc(value), lookback)
 
     def generate_child_contexts(
         self,
@@ -113,6 +152,8 @@ class DialogsStream(AiokkStream):
         context: Context | None,
     ) -> t.Iterator[Context]:
         """Collect the record's child rows; hand them over every CHILD_BATCH_DIALOGS dialogs."""
+        if not self._syncs_children(record):
+            return
         for child in self.child_streams:
             if child.selected:
                 self.child_rows[child.name].extend(CHILD_ROWS[child.name](record))
@@ -125,11 +166,21 @@ class DialogsStream(AiokkStream):
                 rows.clear()
 
 
+def _utc(value: object) -> str | None:
+    return records.to_utc(str(value), UTC) if value else None
+
+
 class DialogChildStream(Stream):
-    """Rows derived from the dialogs the parent emits; they cost no request of their own."""
+    """Rows derived from the dialogs the parent emits; they cost no request of their own.
+
+    Incremental like their parent: each sync adds the rows of the dialogs it emits, and never
+    asks a target to drop rows of earlier syncs.
+    """
 
     parent_stream_type = DialogsStream
     state_partitioning_keys: t.ClassVar[list[str]] = []  # batches are not worth a bookmark
+    replication_key = "finished_at"
+    is_sorted = False
 
     def __init__(self, tap: Tap, dialogs: DialogsStream) -> None:
         super().__init__(tap)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import sys
 import typing as t
 from datetime import datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,8 +17,8 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
-from tap_aiokk.client import describe_failure
-from tap_aiokk.pagination import export_requests
+from tap_aiokk.client import give_up_message
+from tap_aiokk.pagination import FILTERS, export_requests
 from tap_aiokk.redaction import redact_secrets
 from tap_aiokk.streams import DialogCriteriaStream, DialogSignalsStream, DialogsStream
 
@@ -80,9 +83,17 @@ class TapAiokk(Tap):
         th.Property(
             "timezone",
             th.StringType,
-            default="UTC",
             description="IANA time zone of the timestamps aiokk sends without an offset "
-            "(analytics.finishDate), e.g. Asia/Almaty or Europe/Moscow.",
+            "(analytics.finishDate), e.g. Asia/Almaty or Europe/Moscow. Unset, the offset of "
+            "the same dialog's call.date is used.",
+        ),
+        th.Property(
+            "lookback_minutes",
+            th.NumberType,
+            default=60,
+            description="How far behind the bookmark each sync looks again, to catch dialogs "
+            "that finished while the previous sync was running. Keep it above the longest "
+            "sync's duration.",
         ),
         th.Property(
             "request_timeout",
@@ -106,13 +117,13 @@ class TapAiokk(Tap):
         ),
     ).to_dict()
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Mask secrets before anything can log them, then check what the schema cannot."""
         redact_secrets(self.config, self.config_jsonschema)
-        if kwargs.get("validate_config", True):
-            errors = _setting_errors(self.config)
-            if errors:
-                raise ConfigValidationError("Config validation failed", errors=errors)
+        errors = super()._validate_config(raise_errors=False) + _setting_errors(self.config)
+        if errors and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=errors)
+        return errors
 
     def discover_streams(self) -> list[DialogsStream | DialogCriteriaStream | DialogSignalsStream]:
         dialogs = DialogsStream(self)
@@ -123,36 +134,62 @@ class TapAiokk(Tap):
         """Run a sync; end an API failure with one clear line and exit code 1."""
         try:
             super().invoke(*args, **kwargs)
-        except (FatalAPIError, RetriableAPIError) as exc:
+        except FatalAPIError as exc:
             _fail(str(exc))
-        except requests.RequestException as exc:
-            _fail(f"giving up on the aiokk API: {describe_failure(exc)}")
+        except (RetriableAPIError, requests.RequestException) as exc:
+            _fail(give_up_message(exc))
 
 
 def _setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
-    """What JSON Schema cannot say about the settings."""
+    """What JSON Schema cannot say about the settings (values of a wrong type are its job)."""
     errors = []
-    try:
-        ZoneInfo(str(config.get("timezone", "UTC")))
-    except (ZoneInfoNotFoundError, ValueError):
-        errors.append(f"timezone: {config.get('timezone')!r} is not an IANA time zone name")
-    start_date = config.get("start_date")
-    if start_date:
+    zone = config.get("timezone")
+    if isinstance(zone, str):
         try:
-            datetime.fromisoformat(str(start_date))
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.append(f"timezone: {zone!r} is not an IANA time zone name")
+    start_date = config.get("start_date")
+    if isinstance(start_date, str):
+        try:
+            datetime.fromisoformat(start_date)
         except ValueError:
             errors.append(f"start_date: {start_date!r} is not a date-time such as 2025-04-01")
-    if urlsplit(str(config.get("api_url", ""))).scheme not in {"http", "https"}:
-        errors.append(f"api_url: {config.get('api_url')!r} is not an http(s) URL")
-    if not export_requests(config):
+    api_url = config.get("api_url")
+    if isinstance(api_url, str) and urlsplit(api_url).scheme not in {"http", "https"}:
+        errors.append(f"api_url: {api_url!r} is not an http(s) URL")
+    for setting, low, high in (("call_types", 1, 4), ("client_loyalty_grades", 1, 10)):
+        values = config.get(setting)
+        if isinstance(values, list):
+            errors += [
+                f"{setting}: {value!r} is not between {low} and {high}"
+                for value in values
+                if isinstance(value, int) and not low <= value <= high
+            ]
+    if all(isinstance(config.get(name, []), list) for name in FILTERS) and not export_requests(
+        config
+    ):
         errors.append("no filter is set: give call_types (all four export every dialog)")
-    for grade in config.get("client_loyalty_grades") or []:
-        if not 1 <= grade <= 10:
-            errors.append(f"client_loyalty_grades: {grade} is not between 1 and 10")
-    for setting in ("request_timeout", "max_retries"):
-        if int(config.get(setting, 1)) < (1 if setting == "request_timeout" else 0):
-            errors.append(f"{setting}: must be positive")
+    for setting, low in (("request_timeout", 1), ("max_retries", 0), ("lookback_minutes", 0)):
+        value = config.get(setting)
+        if isinstance(value, (int, float)) and value < low:
+            errors.append(f"{setting}: must be at least {low}")
     return errors
+
+
+def main() -> None:
+    """The ``tap-aiokk`` command: the SDK's CLI, after a check that its input files read.
+
+    The SDK reads them while parsing arguments, where an unreadable one ends in a traceback.
+    """
+    for option, path in itertools.pairwise(sys.argv[1:]):
+        if option in {"--config", "--state", "--catalog"} and path != "ENV":
+            try:
+                json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) else f"not JSON ({exc})"
+                _fail(f"cannot read {option} {path}: {reason}")
+    TapAiokk.cli()
 
 
 def _fail(message: str) -> t.NoReturn:

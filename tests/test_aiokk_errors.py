@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import typing as t
 from pathlib import Path
@@ -129,3 +131,72 @@ def test_service_unavailable_body_is_retried(emulator: Emulator, tmp_path: Path)
 
     assert_fails_cleanly(run, "Сервис не доступен")
     assert emulator.request_log.total == 2
+
+
+@pytest.mark.parametrize("status", [200, 401, 500])
+def test_token_echoed_by_the_server_is_masked(
+    emulator: Emulator, tmp_path: Path, status: int
+) -> None:
+    account = aiokk_account(dialogs=10)
+    config = mount_aiokk(emulator, account)
+    config["max_retries"] = 1
+    echo = {"error": "Token not found", "message": f"token {AIOKK_TOKEN} is unknown"}
+    account.error = ErrorMode(body=echo, status=status)
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    assert_fails_cleanly(run, "Token not found", "token **** is unknown")
+
+
+def test_html_page_echoing_the_token_is_not_quoted(emulator: Emulator, tmp_path: Path) -> None:
+    account = aiokk_account(dialogs=10)
+    config = mount_aiokk(emulator, account)
+    config["max_retries"] = 1
+    account.error = ErrorMode(body=f"<html>{AIOKK_TOKEN}</html>", status=200)
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    assert_fails_cleanly(run, "HTML", "retries exhausted")
+    assert AIOKK_TOKEN[:12] not in run.stdout + run.stderr
+
+
+def test_token_of_the_wrong_type_is_not_printed(emulator: Emulator, tmp_path: Path) -> None:
+    config = mount_aiokk(emulator, aiokk_account(dialogs=10))
+    config["token"] = 987654321987
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    assert run.exit_code == 1
+    assert "token" in "\n".join(run.error_lines)
+    assert "987654321987" not in run.stdout + run.stderr
+
+
+def test_refused_connection_names_the_host_once_retries_run_out(tmp_path: Path) -> None:
+    with Emulator() as closed:
+        url = closed.url
+    config = {"api_url": f"{url}/aiokk", "token": AIOKK_TOKEN, "max_retries": 2}
+    config["backoff_factor"] = 0.01
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    host = url.removeprefix("http://")
+    assert_fails_cleanly(run, "call_type=1", host, "retries exhausted")
+    assert "Retry 2 of 2" in run.stderr
+
+
+@pytest.mark.parametrize("content", [None, "{bad json"], ids=["missing", "not-json"])
+def test_unreadable_config_file_is_one_line(tmp_path: Path, content: str | None) -> None:
+    path = tmp_path / "config.json"
+    if content is not None:
+        path.write_text(content)
+    completed = subprocess.run(
+        [sys.executable, "-m", "tap_aiokk", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 1
+    [line] = completed.stderr.strip().splitlines()
+    reason = "No such file or directory" if content is None else "not JSON"
+    assert line.startswith(f"cannot read --config {path}: {reason}")
+    assert "Traceback" not in completed.stderr

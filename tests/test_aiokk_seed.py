@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import AIOKK_TOKEN, mount_aiokk
 from tests.emulator import AiokkAccount, Emulator
 from tests.taprun import run_tap
@@ -14,8 +16,11 @@ SEED = json.loads(
 )[0]
 
 
-def test_seed_dialog_end_to_end(emulator: Emulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize("zone", ["Asia/Almaty", None], ids=["timezone-set", "call-date-offset"])
+def test_seed_dialog_end_to_end(emulator: Emulator, tmp_path: Path, zone: str | None) -> None:
     config = mount_aiokk(emulator, AiokkAccount.from_dialogs([SEED], token=AIOKK_TOKEN))
+    config["timezone"] = zone
+    config = {key: value for key, value in config.items() if value is not None}
 
     run = run_tap("tap_aiokk", config, tmp_path)
 
@@ -40,7 +45,7 @@ def test_seed_dialog_end_to_end(emulator: Emulator, tmp_path: Path) -> None:
         "department_name": "Отдел продаж",
         "analysis_status": 3,
         "price": 150,
-        # finishDate has no offset; the account's zone (Asia/Almaty, +05) applies.
+        # finishDate has no offset: Asia/Almaty (+05), or call.date's +05 when unset, applies.
         "finished_at": "2025-04-18T06:59:56+00:00",
         "summary": analytics["summary"],
         "languages": ["ru"],
@@ -84,9 +89,9 @@ def test_seed_dialog_end_to_end(emulator: Emulator, tmp_path: Path) -> None:
     state = run.final_state["bookmarks"]["dialogs"]
     assert state["replication_key"] == "finished_at"
     assert state["replication_key_value"] == "2025-04-18T06:59:56+00:00"
-    assert state["dialogs_at_bookmark"] == {
+    assert state["recently_finished"] == {
         "finished_at": "2025-04-18T06:59:56+00:00",
-        "dialog_ids": [1138],
+        "dialogs": {"1138": "2025-04-18T06:59:56+00:00"},
     }
     schemas = {m["stream"]: m for m in run.messages if m["type"] == "SCHEMA"}
     assert schemas["dialogs"]["key_properties"] == ["dialog_id"]

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
 import typing as t
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -12,9 +16,6 @@ from tests import aiokk_truth as truth
 from tests.conftest import AIOKK_TOKEN, aiokk_account, mount_aiokk
 from tests.emulator import ALL_FAULTS, AiokkAccount, Emulator, FaultPlan
 from tests.taprun import TapRun, run_tap
-
-if t.TYPE_CHECKING:
-    from pathlib import Path
 
 
 def assert_delivers_exactly(run: TapRun, expected: t.Mapping[int, t.Mapping[str, t.Any]]) -> None:
@@ -128,3 +129,111 @@ def _variant(raw: t.Mapping[str, t.Any], dialog_id: int) -> dict[str, t.Any]:
     dialog = copy.deepcopy(dict(raw))
     dialog["call"]["dialogId"] = dialog_id
     return dialog
+
+
+def test_dialog_finishing_during_a_sync_is_caught_by_the_next(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Y, finished late, sets the bookmark while X (still running) and Z (not yet there) are
+    missing from the answers; both then finish a second *before* Y. Neither may be lost."""
+    source = aiokk_account(dialogs=3, seed=2, unfinished_share=0)
+    template = source.dialog(source.finished_ids()[0])
+    x, y, z = (_variant(template, n) for n in (1, 2, 3))
+    x["analytics"]["finishDate"] = None
+    y["analytics"]["finishDate"] = "2025-05-01T12:00:01"
+    config = mount_aiokk(emulator, AiokkAccount.from_dialogs([x, y], token=AIOKK_TOKEN))
+    first = run_tap("tap_aiokk", config, tmp_path / "first")
+    assert [r["dialog_id"] for r in first.records("dialogs")] == [2]
+
+    x["analytics"]["finishDate"] = z["analytics"]["finishDate"] = "2025-05-01T12:00:00"
+    mount_aiokk(emulator, AiokkAccount.from_dialogs([x, y, z], token=AIOKK_TOKEN))
+    second = run_tap("tap_aiokk", config, tmp_path / "second", state=first.final_state)
+
+    assert sorted(r["dialog_id"] for r in second.records("dialogs")) == [1, 3]
+    assert {r["dialog_id"] for r in second.records("dialog_criteria")} == {1, 3}
+    third = run_tap("tap_aiokk", config, tmp_path / "third", state=second.final_state)
+    assert third.records("dialogs") == []
+
+
+@pytest.mark.parametrize("keep", ["dialog_id != {last}", "dialog_id == {last}"])
+def test_stream_map_filter_keeps_children_in_step(
+    emulator: Emulator, tmp_path: Path, keep: str
+) -> None:
+    account = aiokk_account(dialogs=40, seed=6)
+    config = mount_aiokk(emulator, account)
+    finished = truth.finished(account.truth())
+    last = max(finished)
+    config["stream_maps"] = {"dialogs": {"__filter__": keep.format(last=last)}}
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    kept = {i: raw for i, raw in finished.items() if (i != last) == keep.startswith("dialog_id !=")}
+    assert run.exit_code == 0, run.stderr[-2000:]
+    assert {r["dialog_id"] for r in run.records("dialogs")} == set(kept)
+    criteria = {(r["dialog_id"], r["number"], r["mark"]) for r in run.records("dialog_criteria")}
+    assert criteria == truth.criteria_keys(kept.values())
+
+
+def test_child_stream_alone_is_incremental_too(emulator: Emulator, tmp_path: Path) -> None:
+    account = aiokk_account(dialogs=60, seed=12, unfinished_share=0.2)
+    config = mount_aiokk(emulator, account)
+    catalog = _catalog_selecting(config, tmp_path, {"dialog_criteria"})
+    args = ["--catalog", str(catalog)]
+    first = run_tap("tap_aiokk", config, tmp_path / "first", args=args)
+    assert first.records("dialogs") == []
+    criteria = {(r["dialog_id"], r["number"], r["mark"]) for r in first.records("dialog_criteria")}
+    assert criteria == truth.criteria_keys(truth.finished(account.truth()).values())
+
+    finished_now = set(account.finish_pending(4))
+    second = run_tap("tap_aiokk", config, tmp_path / "second", state=first.final_state, args=args)
+
+    assert {r["dialog_id"] for r in second.records("dialog_criteria")} <= finished_now
+    expected = [raw for i, raw in truth.finished(account.truth()).items() if i in finished_now]
+    assert {
+        (r["dialog_id"], r["number"], r["mark"]) for r in second.records("dialog_criteria")
+    } == truth.criteria_keys(expected)
+
+
+def _catalog_selecting(config: dict[str, t.Any], workdir: Path, streams: set[str]) -> Path:
+    config_path = workdir / "discover-config.json"
+    config_path.write_text(json.dumps(config))
+    catalog = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "tap_aiokk", "--config", str(config_path), "--discover"],
+            capture_output=True,
+            check=True,
+        ).stdout
+    )
+    for entry in catalog["streams"]:
+        for metadata in entry["metadata"]:
+            if metadata["breadcrumb"] == []:
+                metadata["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    path = workdir / "catalog.json"
+    path.write_text(json.dumps(catalog))
+    return path
+
+
+def test_bookmark_moved_back_by_hand_re_exports_from_there(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    account = aiokk_account(dialogs=80, seed=13)
+    config = mount_aiokk(emulator, account)
+    first = run_tap("tap_aiokk", config, tmp_path / "first")
+    state = copy.deepcopy(first.final_state)
+    finished = truth.finished(account.truth())
+    cut = sorted(r["finished_at"] for r in first.records("dialogs"))[len(finished) // 2]
+    state["bookmarks"]["dialogs"]["replication_key_value"] = "2000-01-01T00:00:00+00:00"
+
+    everything = run_tap("tap_aiokk", config, tmp_path / "reset", state=state)
+    assert_delivers_exactly(everything, finished)
+
+    config["start_date"] = cut
+    later = run_tap("tap_aiokk", config, tmp_path / "later", state=state)
+    assert_delivers_exactly(
+        later, {i: raw for i, raw in finished.items() if _finished_at(first, i) >= cut}
+    )
+    assert 0 < len(later.records("dialogs")) < len(finished)
+
+
+def _finished_at(run: TapRun, dialog_id: int) -> str:
+    return next(r["finished_at"] for r in run.records("dialogs") if r["dialog_id"] == dialog_id)

@@ -1,30 +1,14 @@
-"""The README's settings table is the one ``--about`` prints, so the docs cannot drift."""
+"""The README's settings tables are the ones ``--about`` prints, so the docs cannot drift."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
+import pytest
 
-README = Path(__file__).parent.parent / "README.md"
-SDK_SETTINGS = ("stream_map", "faker_config", "flattening_", "batch_config")
+from tests.readme_table import README, TAPS, documented_table, settings_table
 
 
-def test_aiokk_settings_table_matches_about() -> None:
-    about = subprocess.run(
-        [sys.executable, "-m", "tap_aiokk", "--about", "--format=markdown"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    expected = [
-        line
-        for line in about.splitlines()
-        if line.startswith("|") and not line.startswith(SDK_SETTINGS, 2)
-    ]
-    assert len(expected) > 10
-    readme = README.read_text(encoding="utf-8")
-    start = readme.index("<!-- tap-aiokk settings")
-    end = readme.index("<!-- end of tap-aiokk settings -->")
-    documented = [line for line in readme[start:end].splitlines() if line.startswith("|")]
-    assert documented == expected
+@pytest.mark.parametrize(("tap", "module"), TAPS.items())
+def test_settings_table_matches_about(tap: str, module: str) -> None:
+    expected = settings_table(module)
+    assert expected.count("\n") > 10
+    assert documented_table(README.read_text(encoding="utf-8"), tap) == expected, "run `make docs`"

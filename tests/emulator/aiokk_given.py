@@ -23,11 +23,19 @@ def _local(text: Any) -> datetime | None:
         return None
 
 
+def _given_id(dialog: Mapping[str, Any], position: int) -> int:
+    dialog_id = (dialog.get("call") or {}).get("dialogId")
+    return -position if dialog_id is None else int(dialog_id)
+
+
 class GivenDialogs:
     """Dialogs given as parsed JSON, served in dialogId order, with overrides applied on top."""
 
     def __init__(self, dialogs: Iterable[Mapping[str, Any]]) -> None:
-        by_id = {int(d["call"]["dialogId"]): copy.deepcopy(dict(d)) for d in dialogs}
+        # A dialog without an id (a malformed record, for tests) is keyed by minus its position.
+        by_id = {
+            _given_id(d, position): copy.deepcopy(dict(d)) for position, d in enumerate(dialogs, 1)
+        }
         self._dialogs = dict(sorted(by_id.items()))
 
     def ids(self) -> list[int]:

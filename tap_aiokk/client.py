@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import typing as t
 from http import HTTPStatus
 from urllib.parse import urlsplit
@@ -45,6 +46,10 @@ class AiokkStream(RESTStream[ExportRequest]):
     http_method = "POST"
     path = EXPORT_PATH
     extra_retry_statuses = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT)
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.logger.addFilter(_without_backoff_library_lines)
 
     @property
     def url_base(self) -> str:
@@ -145,11 +150,12 @@ class AiokkStream(RESTStream[ExportRequest]):
 
     def backoff_handler(self, details: Details) -> None:
         exception = details.get("exception")
-        reason = (
-            str(exception)
-            if isinstance(exception, RetriableAPIError)
-            else describe_failure(exception)
-        )
+        if isinstance(exception, RetriableAPIError):
+            reason = str(exception)
+        else:
+            request = details["args"][0] if details.get("args") else None
+            where = _request_filter(request) or "request"
+            reason = f"export {where}: {describe_failure(exception)}"
         self.logger.warning(
             "Retry %d of %d in %.1f s: %s",
             details["tries"],
@@ -157,6 +163,12 @@ class AiokkStream(RESTStream[ExportRequest]):
             details.get("wait", 0.0),
             reason,
         )
+
+
+def _without_backoff_library_lines(record: logging.LogRecord) -> bool:
+    """The backoff library logs each retry with the raw exception; backoff_handler says it
+    in one readable line, and the run's last line says when retries ran out."""
+    return not str(record.msg).startswith(("Backing off ", "Giving up "))
 
 
 def _export(token: ExportRequest | None) -> ExportRequest:

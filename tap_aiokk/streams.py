@@ -84,6 +84,12 @@ class DialogsStream(AiokkStream):
     def _new_dialogs(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         started = time.monotonic()
         start = self._starting_bookmark(context)
+        if start.value:
+            self.logger.info(
+                "Emitting dialogs finished after %s, and any not seen yet since %s",
+                start.value,
+                start.window_start,
+            )
         newest = start.copy()
         emitted: set[int] = set()
         unfinished: set[int] = set()

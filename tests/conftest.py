@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import typing as t
+from pathlib import Path
 
 import pytest
 
 from tests.emulator import AiokkAccount, Emulator
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def fixture_json(name: str) -> t.Any:
+    """A JSON file copied from the vendors' pages, such as their example bodies."""
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+
 
 # A canary: no output of any run may ever contain it.
 AIOKK_TOKEN = "canary-aiokk-token-5d1f0e7a9b"

@@ -11,13 +11,11 @@ import typing as t
 from pathlib import Path
 
 from tap_aiokk.redaction import MASK, SecretFilter
-from tests.conftest import AIOKK_TOKEN, mount_aiokk
+from tests.conftest import AIOKK_TOKEN, fixture_json, mount_aiokk
 from tests.emulator import AiokkAccount, Emulator, ErrorMode
 from tests.taprun import run_tap
 
-SEED = json.loads(
-    (Path(__file__).parent / "fixtures" / "aiokk_seed_dialogs.json").read_text(encoding="utf-8")
-)[0]
+SEED = fixture_json("aiokk_seed_dialogs.json")[0]
 
 
 def tap_output(*args: str) -> t.Any:

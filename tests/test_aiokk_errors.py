@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -11,13 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AIOKK_TOKEN, aiokk_account, mount_aiokk
+from tests.conftest import AIOKK_TOKEN, aiokk_account, fixture_json, mount_aiokk
 from tests.emulator import Emulator, ErrorMode, FaultPlan
 from tests.taprun import TapRun, run_tap
 
-ERROR_BODIES = json.loads(
-    (Path(__file__).parent / "fixtures" / "aiokk_error_bodies.json").read_text(encoding="utf-8")
-)
+ERROR_BODIES = fixture_json("aiokk_error_bodies.json")
 
 
 def assert_fails_cleanly(run: TapRun, *expected_words: str) -> str:
@@ -181,7 +178,9 @@ def test_refused_connection_names_the_host_once_retries_run_out(tmp_path: Path) 
 
     host = url.removeprefix("http://")
     assert_fails_cleanly(run, "call_type=1", host, "retries exhausted")
-    assert "Retry 2 of 2" in run.stderr
+    assert "Retry 2 of 2 in" in run.stderr
+    assert "export call_type=1: the connection failed or was dropped" in run.stderr
+    assert "Backing off" not in run.stderr
 
 
 @pytest.mark.parametrize("content", [None, "{bad json"], ids=["missing", "not-json"])

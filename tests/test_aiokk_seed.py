@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import AIOKK_TOKEN, mount_aiokk
+from tests.conftest import AIOKK_TOKEN, fixture_json, mount_aiokk
 from tests.emulator import AiokkAccount, Emulator
 from tests.taprun import run_tap
 
-SEED = json.loads(
-    (Path(__file__).parent / "fixtures" / "aiokk_seed_dialogs.json").read_text(encoding="utf-8")
-)[0]
+SEED = fixture_json("aiokk_seed_dialogs.json")[0]
 
 
 @pytest.mark.parametrize("zone", ["Asia/Almaty", None], ids=["timezone-set", "call-date-offset"])

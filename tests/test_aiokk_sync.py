@@ -25,6 +25,12 @@ def assert_delivers_exactly(run: TapRun, expected: t.Mapping[int, t.Mapping[str,
     ids = [record["dialog_id"] for record in run.records("dialogs")]
     assert [i for i, n in Counter(ids).items() if n > 1] == []
     assert set(ids) == set(expected)
+    for record in run.records("dialogs"):
+        raw = expected[record["dialog_id"]]
+        assert record["price"] == raw["analytics"]["price"]
+        assert record["summary"] == raw["analytics"]["summary"]
+        assert record["operator_name"] == raw["operator"]["fullName"]
+        assert record["call_type"] == raw["call"]["callType"]
     criteria = {(r["dialog_id"], r["number"], r["mark"]) for r in run.records("dialog_criteria")}
     assert len(run.records("dialog_criteria")) == len(criteria)
     assert criteria == truth.criteria_keys(expected.values())

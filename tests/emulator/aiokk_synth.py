@@ -131,7 +131,10 @@ class SyntheticDialogs:
         finish = override.finish_date if override else local + timedelta(seconds=duration + delay)
         dialog["analytics"] = {
             "status": 3,
-            "price": minutes * PRICE_PER_MINUTE,
+            # Whole minutes as in the vendor's example; every fourth call billed per second.
+            "price": round(duration * PRICE_PER_MINUTE / 60, 2)
+            if dialog_id % 4 == 0
+            else minutes * PRICE_PER_MINUTE,
             "finishDate": local_iso(finish),
             "summary": _summary(text_rng, head.quality, english, revision),
             "languages": list(languages),

@@ -1,0 +1,39 @@
+"""The emulator also runs as a command, for demos and manual runs of the taps."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import typing as t
+
+import requests
+
+from tests.conftest import AIOKK_TOKEN
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+from tests.taprun import run_tap
+
+
+def test_command_serves_a_tap_and_stops_on_sigterm(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "tests.emulator", "--port", "0", "--dialogs", "50"]
+    server = subprocess.Popen([*command, "--token", AIOKK_TOKEN], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip().rsplit(" ", 1)[-1]
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/aiokk")
+        export = requests.post(
+            f"{url}/api/v1/export/dialogs/call_type",
+            json={"token": AIOKK_TOKEN, "call_type": 2},
+            timeout=10,
+        ).json()
+        run = run_tap("tap_aiokk", {"api_url": url, "token": AIOKK_TOKEN}, tmp_path)
+        assert run.exit_code == 0, run.stderr[-2000:]
+        emitted = {r["dialog_id"] for r in run.records("dialogs") if r["call_type"] == 2}
+        assert emitted == {d["call"]["dialogId"] for d in export if d["analytics"]["finishDate"]}
+        assert emitted
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=10) == 0

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import backoff
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 
 from tap_aiokk import body
@@ -45,6 +46,8 @@ class AiokkStream(RESTStream[ExportRequest]):
 
     http_method = "POST"
     path = EXPORT_PATH
+    # records.py types every field itself, so the SDK need not conform them again.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     extra_retry_statuses = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT)
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:

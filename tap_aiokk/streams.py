@@ -184,6 +184,7 @@ class DialogChildStream(Stream):
     """
 
     parent_stream_type = DialogsStream
+    TYPE_CONFORMANCE_LEVEL = DialogsStream.TYPE_CONFORMANCE_LEVEL
     state_partitioning_keys: t.ClassVar[list[str]] = []  # batches are not worth a bookmark
     replication_key = "finished_at"
     is_sorted = False

@@ -1,4 +1,16 @@
-"""The dialogs bookmark, kept on the client side because the export has no date filter."""
+"""The dialogs bookmark, kept on the client side because the export has no date filter.
+
+Every sync sees every dialog its filters select, finished or not, so "new" can be told from
+what the previous sync saw rather than from finish times alone:
+
+- a dialog whose id is above every id seen before is new (ids grow as calls come in);
+- a dialog that was still being analysed last time is new once it is finished;
+- a dialog that finished after the newest finish time synced is new, or re-analysed;
+- a dialog that finished within ``lookback`` before that time, and was not listed then with
+  this finish time, is new: it finished while the previous sync was between two requests.
+
+Anything else was already emitted, and is not emitted again.
+"""
 
 from __future__ import annotations
 
@@ -11,20 +23,14 @@ STATE_KEY = "recently_finished"
 
 @dataclass
 class Bookmark:
-    """The newest finish time synced, and every dialog that finished in a window behind it.
-
-    One sync sends several export requests. A dialog can finish between two of them: missing
-    from the first answer while a later answer already holds a newer dialog. A plain
-    high-water mark would skip it for good, so the state also names each dialog (with its
-    finish time) that finished within ``lookback`` of the mark. Next time, a finished dialog in
-    that window that is not named, or named with another finish time, is new; one named with
-    the same finish time is not sent again.
-    Values are RFC 3339 UTC strings of one format, so they compare as strings.
-    """
+    """What the previous sync saw. Times are RFC 3339 UTC strings of one format."""
 
     value: str | None
     lookback: timedelta
     recent: dict[int, str] = field(default_factory=dict)
+    max_id: int | None = None
+    pending: set[int] = field(default_factory=set)  # dialogs seen but not settled
+    floor: str | None = None  # start_date: nothing that finished earlier is emitted
     _kept_after_pruning: int = field(default=0, repr=False)
 
     @property
@@ -33,26 +39,29 @@ class Bookmark:
             return None
         return (datetime.fromisoformat(self.value) - self.lookback).isoformat()
 
-    def covers(self, finished_at: str) -> bool:
-        """Whether a finish time lies in the window behind the mark, or on it."""
-        window_start = self.window_start
-        return (
-            window_start is not None
-            and self.value is not None
-            and (window_start <= finished_at <= self.value)
-        )
-
     def admits(self, dialog_id: int, finished_at: str) -> bool:
-        """Whether a finished dialog is new since this bookmark."""
+        """Whether a finished dialog is new since this bookmark (see the module docstring)."""
+        if self.floor is not None and finished_at < self.floor:
+            return False
         if self.value is None or finished_at > self.value:
             return True
-        window_start = self.window_start
-        if window_start is None or finished_at < window_start:
-            return False
-        return self.recent.get(dialog_id) != finished_at
+        if (self.max_id is not None and dialog_id > self.max_id) or dialog_id in self.pending:
+            return True
+        window_start = self.window_start or ""
+        return finished_at >= window_start and self.recent.get(dialog_id) != finished_at
 
-    def advance(self, dialog_id: int, finished_at: str) -> None:
-        """Take in a finished dialog seen in this sync, whether sent or not."""
+    def saw(self, dialog_id: int, finished_at: str | None) -> None:
+        """Take in a dialog of this sync, emitted or not.
+
+        ``finished_at`` is None for a dialog not settled yet: still being analysed, or
+        finished in the future by its own clock, which must not move the mark past the
+        dialogs of today.
+        """
+        self.max_id = dialog_id if self.max_id is None else max(self.max_id, dialog_id)
+        if finished_at is None:
+            self.pending.add(dialog_id)
+            return
+        self.pending.discard(dialog_id)
         if self.value is None or finished_at > self.value:
             self.value = finished_at
         self.recent[dialog_id] = finished_at
@@ -64,18 +73,28 @@ class Bookmark:
         self.recent = {i: at for i, at in self.recent.items() if at >= window_start}
         self._kept_after_pruning = len(self.recent)
 
+    def next_sync(self) -> Bookmark:
+        """An empty bookmark to record this sync in, keeping the finish-time mark."""
+        return Bookmark(self.value, self.lookback, dict(self.recent), self.max_id)
+
     def state(self) -> dict[str, t.Any]:
-        """The state entry: the mark and the dialogs in the window behind it."""
         self._prune()
         return {
             "finished_at": self.value,
+            "max_dialog_id": self.max_id,
+            "pending_dialog_ids": sorted(self.pending),
             "dialogs": {str(i): at for i, at in sorted(self.recent.items())},
         }
 
-    def copy(self) -> Bookmark:
-        return Bookmark(self.value, self.lookback, dict(self.recent))
-
     @classmethod
-    def from_state(cls, saved: t.Mapping[str, t.Any], lookback: timedelta) -> Bookmark:
-        dialogs = saved.get("dialogs") or {}
-        return cls(saved["finished_at"], lookback, {int(i): at for i, at in dialogs.items()})
+    def from_state(
+        cls, saved: t.Mapping[str, t.Any], lookback: timedelta, floor: str | None
+    ) -> Bookmark:
+        return cls(
+            saved.get("finished_at"),
+            lookback,
+            {int(i): at for i, at in (saved.get("dialogs") or {}).items()},
+            saved.get("max_dialog_id"),
+            set(saved.get("pending_dialog_ids") or []),
+            floor,
+        )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import typing as t
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -32,13 +34,23 @@ class AiokkAPIError(FatalAPIError):
 
 
 def retry_after_seconds(exception: BaseException | None) -> float | None:
-    """The server's ``Retry-After`` in seconds, when it sent one (the SDK ignores it)."""
+    """The server's ``Retry-After`` in seconds, when it sent one (the SDK ignores it).
+
+    It may be a number of seconds or an HTTP date.
+    """
     response = getattr(exception, "response", None)
     value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return max(float(value), 0.0) if value is not None else None
-    except ValueError:
+    if value is None:
         return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max((moment - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 class AiokkStream(RESTStream[ExportRequest]):

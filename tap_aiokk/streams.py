@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import typing as t
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from singer_sdk.streams import Stream
@@ -18,6 +18,8 @@ if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
+# A finish time further ahead of this machine's clock than this is not trusted as a bookmark.
+FUTURE_TOLERANCE = timedelta(days=1)
 # Child rows go out in batches of this many dialogs, not one child sync per dialog.
 CHILD_BATCH_DIALOGS = 500
 CHILD_ROWS: dict[str, t.Callable[[t.Mapping[str, t.Any]], list[dict[str, t.Any]]]] = {
@@ -83,16 +85,18 @@ class DialogsStream(AiokkStream):
 
     def _new_dialogs(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         started = time.monotonic()
-        start = self._starting_bookmark(context)
+        state = self.get_context_state(context)
+        start = self._starting_bookmark(state, context)
         if start.value:
             self.logger.info(
-                "Emitting dialogs finished after %s, and any not seen yet since %s",
+                "Emitting dialogs new since the sync that finished %s (looking back to %s)",
                 start.value,
                 start.window_start,
             )
-        newest = start.copy()
+        newest = start.next_sync()
+        horizon = (datetime.now(UTC) + FUTURE_TOLERANCE).isoformat()
         emitted: set[int] = set()
-        unfinished: set[int] = set()
+        newest_emitted: str | None = None
         unchanged = repeated = malformed = 0
         for raw in super().get_records(context):
             try:
@@ -102,28 +106,41 @@ class DialogsStream(AiokkStream):
                 self.logger.warning("Skipped a dialog: %s", exc)
                 continue
             dialog_id, finished_at = record["dialog_id"], record["finished_at"]
+            if finished_at is not None and finished_at > horizon:
+                self.logger.warning(
+                    "Dialog %s finished in the future (%s); it is sent on every sync until "
+                    "that time has passed, and does not move the bookmark",
+                    dialog_id,
+                    finished_at,
+                )
+                newest.saw(dialog_id, None)
+            elif dialog_id not in emitted:
+                newest.saw(dialog_id, finished_at)
             if finished_at is None:
-                unfinished.add(dialog_id)
                 continue
             if dialog_id in emitted:
                 repeated += 1
                 continue
-            newest.advance(dialog_id, finished_at)
             if not start.admits(dialog_id, finished_at):
                 unchanged += 1
                 continue
             for problem in problems:
                 self.logger.warning("Dialog %s: %s; left empty", dialog_id, problem)
             emitted.add(dialog_id)
+            newest_emitted = max(newest_emitted or finished_at, finished_at)
             yield record
         if self.selected or self.has_selected_descendents:
-            self.get_context_state(context)[STATE_KEY] = newest.state()
+            saved = newest.state()
+            # What the SDK's own bookmark will read once it finalizes this sync's state.
+            sdk_value = newest_emitted if self.selected else None
+            saved["replication_key_value"] = sdk_value or state.get("replication_key_value")
+            state[STATE_KEY] = saved
         self.logger.info(
             "dialogs: %d new or re-analysed; %d unchanged since the bookmark; %d still being "
             "analysed (they come in a later sync); %d repeats from other filters; %d malformed",
             len(emitted),
             unchanged,
-            len(unfinished - emitted),
+            len(newest.pending),
             repeated,
             malformed,
         )
@@ -133,24 +150,15 @@ class DialogsStream(AiokkStream):
                 "finishes during a sync may be missed"
             )
 
-    def _starting_bookmark(self, context: Context | None) -> Bookmark:
-        """Our own bookmark, unless someone has since moved the SDK's bookmark value.
-
-        The SDK's value is the newest finish time emitted, so it always lies within the look-
-        back window of ours; one outside it was set by hand, to re-export from there.
-        """
+    def _starting_bookmark(self, state: dict[str, t.Any], context: Context | None) -> Bookmark:
+        """Our own bookmark, unless the SDK's bookmark value was set since, by hand."""
         lookback = timedelta(minutes=float(self.config["lookback_minutes"]))
-        state = self.get_context_state(context)
+        floor = _utc(self.config.get("start_date"))
         saved = state.get(STATE_KEY)
-        if saved:
-            bookmark = Bookmark.from_state(saved, lookback)
-            sdk_value = state.get("replication_key_value")
-            if sdk_value is None or bookmark.covers(_utc(sdk_value) or ""):
-                start_date = _utc(self.config.get("start_date"))
-                later_start = start_date and bookmark.value and start_date > bookmark.value
-                return Bookmark(start_date, lookback) if later_start else bookmark
-        value = self.get_starting_replication_key_value(context)
-        return Bookmark(_utc(value), lookback)
+        if saved and saved.get("replication_key_value") == state.get("replication_key_value"):
+            return Bookmark.from_state(saved, lookback, floor)
+        value = _utc(self.get_starting_replication_key_value(context))
+        return Bookmark(value, lookback, floor=floor)
 
     def generate_child_contexts(
         self,

@@ -88,6 +88,9 @@ def test_seed_dialog_end_to_end(emulator: Emulator, tmp_path: Path, zone: str | 
     assert state["replication_key_value"] == "2025-04-18T06:59:56+00:00"
     assert state["recently_finished"] == {
         "finished_at": "2025-04-18T06:59:56+00:00",
+        "replication_key_value": "2025-04-18T06:59:56+00:00",
+        "max_dialog_id": 1138,
+        "pending_dialog_ids": [],
         "dialogs": {"1138": "2025-04-18T06:59:56+00:00"},
     }
     schemas = {m["stream"]: m for m in run.messages if m["type"] == "SCHEMA"}

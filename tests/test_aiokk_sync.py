@@ -31,6 +31,7 @@ def assert_delivers_exactly(run: TapRun, expected: t.Mapping[int, t.Mapping[str,
         assert record["summary"] == raw["analytics"]["summary"]
         assert record["operator_name"] == raw["operator"]["fullName"]
         assert record["call_type"] == raw["call"]["callType"]
+        assert record["markers"] == raw["analytics"]["markers"]
     criteria = {(r["dialog_id"], r["number"], r["mark"]) for r in run.records("dialog_criteria")}
     assert len(run.records("dialog_criteria")) == len(criteria)
     assert criteria == truth.criteria_keys(expected.values())
@@ -58,6 +59,7 @@ def test_overlapping_filters_deliver_each_dialog_once(emulator: Emulator, tmp_pa
 
 def test_twenty_percent_faults_lose_and_double_nothing(emulator: Emulator, tmp_path: Path) -> None:
     account = aiokk_account(dialogs=250, seed=5)
+    account.escape_unicode = True
     config = mount_aiokk(emulator, account)
     config["operator_names"] = account.operator_names()
     config["department_ids"] = account.department_ids()
@@ -243,3 +245,101 @@ def test_bookmark_moved_back_by_hand_re_exports_from_there(
 
 def _finished_at(run: TapRun, dialog_id: int) -> str:
     return next(r["finished_at"] for r in run.records("dialogs") if r["dialog_id"] == dialog_id)
+
+
+def _dialogs(*finish_dates: str | None) -> list[dict[str, t.Any]]:
+    """Copies of one synthetic dialog, ids 1..n, with the given naive local finishDates."""
+    source = aiokk_account(dialogs=3, seed=2, unfinished_share=0)
+    template = source.dialog(source.finished_ids()[0])
+    dialogs = [_variant(template, n) for n in range(1, len(finish_dates) + 1)]
+    for dialog, finish in zip(dialogs, finish_dates, strict=True):
+        dialog["analytics"]["finishDate"] = finish
+    return dialogs
+
+
+def _sync(
+    emulator: Emulator, workdir: Path, dialogs: list[dict[str, t.Any]], **kw: t.Any
+) -> TapRun:
+    config = mount_aiokk(emulator, AiokkAccount.from_dialogs(dialogs, token=AIOKK_TOKEN))
+    config.update(kw.pop("config", {}))
+    run = run_tap("tap_aiokk", config, workdir, **kw)
+    assert run.exit_code == 0, run.stderr[-2000:]
+    return run
+
+
+def _ids(run: TapRun) -> list[int]:
+    return sorted(r["dialog_id"] for r in run.records("dialogs"))
+
+
+def test_start_date_is_a_hard_floor(emulator: Emulator, tmp_path: Path) -> None:
+    # +05 local: 11:10 and 11:50 are 06:10Z and 06:50Z, 12:30 is 07:30Z.
+    dialogs = _dialogs("2025-05-01T11:10:00", "2025-05-01T11:50:00", "2025-05-01T12:30:00")
+    start = {"start_date": "2025-05-01T07:00:00Z"}
+    first = _sync(emulator, tmp_path / "first", dialogs, config=start)
+    assert _ids(first) == [3]
+
+    earlier = _sync(emulator, tmp_path / "none", dialogs)
+    later = _sync(
+        emulator,
+        tmp_path / "later",
+        dialogs,
+        state=earlier.final_state,
+        config={"start_date": "2025-05-01T06:55:00Z"},
+    )
+    assert _ids(earlier) == [1, 2, 3]
+    assert _ids(later) == []
+
+
+def test_new_dialog_with_an_old_finish_time_is_not_lost(emulator: Emulator, tmp_path: Path) -> None:
+    """Whatever finishDate means exactly, a dialog never seen before, or seen still pending,
+    is new, even when its finish time lies far behind the bookmark."""
+    first = _sync(emulator, tmp_path / "first", _dialogs("2025-05-01T12:00:00", None))
+    assert _ids(first) == [1]
+
+    old = "2025-04-01T09:00:00"
+    second = _sync(
+        emulator,
+        tmp_path / "second",
+        _dialogs("2025-05-01T12:00:00", old, old),
+        state=first.final_state,
+    )
+    assert _ids(second) == [2, 3]
+    third = _sync(
+        emulator,
+        tmp_path / "third",
+        _dialogs("2025-05-01T12:00:00", old, old),
+        state=second.final_state,
+    )
+    assert _ids(third) == []
+
+
+def test_finish_time_in_the_future_does_not_hold_back_others(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    first = _sync(
+        emulator, tmp_path / "first", _dialogs("2025-05-01T12:00:00", "2035-01-01T00:00:00")
+    )
+    assert _ids(first) == [1, 2]
+    assert "Dialog 2 finished in the future" in first.stderr
+
+    dialogs = _dialogs("2025-05-01T12:00:00", "2035-01-01T00:00:00", "2025-05-02T12:00:00")
+    second = _sync(emulator, tmp_path / "second", dialogs, state=first.final_state)
+    assert _ids(second) == [2, 3]
+
+
+def test_stream_selected_again_resumes_without_repeats(emulator: Emulator, tmp_path: Path) -> None:
+    account = aiokk_account(dialogs=60, seed=21, unfinished_share=0.2)
+    config = mount_aiokk(emulator, account)
+    first = run_tap("tap_aiokk", config, tmp_path / "first")
+    account.finish_pending(3)
+    criteria_only = ["--catalog", str(_catalog_selecting(config, tmp_path, {"dialog_criteria"}))]
+    second = run_tap(
+        "tap_aiokk", config, tmp_path / "second", state=first.final_state, args=criteria_only
+    )
+    assert second.records("dialog_criteria")
+
+    third = run_tap("tap_aiokk", config, tmp_path / "third", state=second.final_state)
+
+    assert third.exit_code == 0
+    assert third.records("dialogs") == []
+    assert third.records("dialog_criteria") == []

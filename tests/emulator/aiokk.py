@@ -104,6 +104,9 @@ class AiokkAccount:
         """HTTP status of the "Token not found" answer (the vendor's page does not say)."""
         self.error: ErrorMode | None = None
         self.chunk_size = 100
+        # PHP's json_encode default: Cyrillic as \uXXXX and "/" as "\/". Off by default,
+        # like the vendor's page shows it; tests switch it on to cover both spellings.
+        self.escape_unicode = False
         """Dialogs per streamed chunk; an answer of fewer than this has a Content-Length."""
         self.now: datetime = self._source.horizon()
         """Naive local clock for mutations: later than every finishDate, advances 1 s per use."""
@@ -215,6 +218,9 @@ class AiokkAccount:
         return self._export(kind, request)
 
     def _export(self, kind: str, request: Request) -> Response:
+        if not request.headers.get("content-type", "").startswith("application/json"):
+            # Like a PHP framework: a body not declared as JSON is not read at all.
+            return Response.json(TOKEN_NOT_FOUND, self.token_error_status)
         try:
             payload = request.json()
         except ValueError:
@@ -234,12 +240,17 @@ class AiokkAccount:
             return Response(200, first, {"Content-Type": JSON_TYPE})
         return Response.stream(itertools.chain((first, second), chunks))
 
+    def _encode(self, dialog: dict[str, Any]) -> str:
+        if self.escape_unicode:
+            return json.dumps(dialog).replace("/", "\\/")
+        return json.dumps(dialog, ensure_ascii=False)
+
     def _chunks(self, kind: str, value: int | str) -> Iterator[bytes]:
         """The JSON array, chunk_size dialogs per chunk, built while it is sent."""
         opened = False
         batch: list[str] = []
         for dialog in self.matching(kind, value):
-            batch.append(json.dumps(dialog, ensure_ascii=False))
+            batch.append(self._encode(dialog))
             if len(batch) >= self.chunk_size:
                 yield (("," if opened else "[") + ",".join(batch)).encode("utf-8")
                 opened, batch = True, []

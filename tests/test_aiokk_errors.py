@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -199,3 +200,15 @@ def test_unreadable_config_file_is_one_line(tmp_path: Path, content: str | None)
     reason = "No such file or directory" if content is None else "not JSON"
     assert line.startswith(f"cannot read --config {path}: {reason}")
     assert "Traceback" not in completed.stderr
+
+
+def test_retry_after_is_honoured(emulator: Emulator, tmp_path: Path) -> None:
+    config = mount_aiokk(emulator, aiokk_account(dialogs=20))
+    emulator.faults = FaultPlan(rate=0.4, kinds=("429",), seed=4, retry_after=1)
+
+    run = run_tap("tap_aiokk", config, tmp_path)
+
+    assert run.exit_code == 0, run.stderr[-2000:]
+    waits = re.findall(r"Retry \d+ of \d+ in ([\d.]+) s: .*HTTP 429", run.stderr)
+    assert len(waits) == emulator.faults_injected["429"] > 0
+    assert all(float(wait) >= 1 for wait in waits), waits

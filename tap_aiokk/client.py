@@ -18,7 +18,7 @@ from singer_sdk.streams import RESTStream
 
 from tap_aiokk import body
 from tap_aiokk.pagination import ExportRequest, ExportRequestPaginator, export_requests
-from tap_aiokk.redaction import MASK
+from tap_aiokk.redaction import redact
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
@@ -142,7 +142,7 @@ class AiokkStream(RESTStream[ExportRequest]):
 
     def redact(self, text: str) -> str:
         """Mask the token in text that came from the server, which may echo it."""
-        return text.replace(str(self.config["token"]), MASK)
+        return redact(text, [str(self.config["token"])])
 
     def _describe(self, response: requests.Response) -> str:
         filter_request = _request_filter(response.request)

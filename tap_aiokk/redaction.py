@@ -30,6 +30,7 @@ class SecretFilter(logging.Filter):
 
 
 def redact(text: str, secrets: t.Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret masked."""
     for secret in secrets:
         text = text.replace(secret, MASK)
     return text
@@ -50,4 +51,6 @@ def redact_secrets(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any])
     if not secret_filter.secrets:
         return
     for handler in logging.getLogger().handlers:
-        handler.addFilter(secret_filter)
+        installed = [f for f in handler.filters if isinstance(f, SecretFilter)]
+        if not any(f.secrets == secret_filter.secrets for f in installed):
+            handler.addFilter(secret_filter)

@@ -89,7 +89,8 @@ class DialogsStream(AiokkStream):
         start = self._starting_bookmark(state, context)
         if start.value:
             self.logger.info(
-                "Emitting dialogs new since the sync that finished %s (looking back to %s)",
+                "Bookmark: newest finish time synced %s; looking back to %s for dialogs that "
+                "finished during the previous sync",
                 start.value,
                 start.window_start,
             )

@@ -184,7 +184,8 @@ def main() -> None:
 
     The SDK reads them while parsing arguments, where an unreadable one ends in a traceback.
     """
-    for option, path in itertools.pairwise(sys.argv[1:]):
+    arguments = [part for argument in sys.argv[1:] for part in argument.split("=", 1)]
+    for option, path in itertools.pairwise(arguments):
         if option in {"--config", "--state", "--catalog"} and path != "ENV":
             try:
                 json.loads(Path(path).read_text(encoding="utf-8"))

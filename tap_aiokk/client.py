@@ -15,6 +15,7 @@ import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
+from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
 from tap_aiokk import body
 from tap_aiokk.pagination import ExportRequest, ExportRequestPaginator, export_requests
@@ -220,7 +221,8 @@ def describe_failure(exception: object) -> str:
     """A network failure in a few words, without the URL or the connection pool's internals."""
     if exception is None:
         return "unknown failure"
-    if isinstance(exception, requests.exceptions.Timeout):
+    cause = exception.args[0] if isinstance(exception, Exception) and exception.args else None
+    if isinstance(exception, requests.exceptions.Timeout) or isinstance(cause, Urllib3TimeoutError):
         return "no answer within the request timeout"
     if isinstance(exception, requests.exceptions.ChunkedEncodingError):
         return "the connection broke off while the body was being received"

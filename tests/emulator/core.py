@@ -136,6 +136,11 @@ class Emulator:
             self._stopping.wait(dice.plan.slow_seconds)
         return fault, self._route(request)
 
+    def stall_seconds(self) -> float:
+        """How long a "stall" fault pauses in the middle of a body."""
+        dice = self._dice
+        return dice.plan.slow_seconds if dice is not None else 0.0
+
     def _route(self, request: Request) -> Response:
         path, mounts = request.full_path, self._mounts
         for prefix in sorted(mounts, key=len, reverse=True):

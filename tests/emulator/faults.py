@@ -17,7 +17,8 @@ STATUS_FAULTS = ("429", "500", "502", "503")
 """Answer with this status instead of the real answer."""
 TRUNCATE_FAULTS = ("truncate", "truncate_framed")
 """Spoil the real answer: cut at the socket, or cut the body inside a well-framed response."""
-ALL_FAULTS = (*STATUS_FAULTS, "drop", *TRUNCATE_FAULTS, "slow")
+ALL_FAULTS = (*STATUS_FAULTS, "drop", *TRUNCATE_FAULTS, "slow", "stall")
+""""slow" waits before the answer; "stall" sends half the body, then waits, then the rest."""
 
 _PAGES = {
     "500": ("500 Internal Server Error", "Internal Server Error"),

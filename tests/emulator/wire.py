@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol, cast
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -31,6 +31,8 @@ class Dispatcher(Protocol):
     verbose: bool
 
     def answer(self, request: Request) -> tuple[str | None, Response | None]: ...
+
+    def stall_seconds(self) -> float: ...
 
 
 def first_half(chunks: Iterable[bytes], limit: int = LOOKAHEAD_LIMIT) -> list[bytes]:
@@ -141,6 +143,11 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(half)
             self.close_connection = True
             return
+        if fault == "stall":  # half the body, a pause past the client's timeout, the rest
+            self.wfile.write(half)
+            self.wfile.flush()
+            self._stall()
+            body = body[len(half) :]
         self.wfile.write(body)
 
     def _write_chunked(self, response: Response, body: Iterable[bytes], fault: str | None) -> None:
@@ -154,8 +161,20 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"%X\r\n%s" % (2 * len(last), last))
             self.close_connection = True
             return
+        if fault == "stall":
+            body = self._stalled_after_first(body)
         self._chunks(body if pieces is None else pieces)
         self.wfile.write(b"0\r\n\r\n")
+
+    def _stalled_after_first(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for index, chunk in enumerate(chunks):
+            if index == 1:
+                self.wfile.flush()
+                self._stall()
+            yield chunk
+
+    def _stall(self) -> None:
+        time.sleep(self.dispatcher.stall_seconds())
 
     def _chunks(self, chunks: Iterable[bytes]) -> None:
         for chunk in chunks:

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: test lint typecheck pytest bench docs clean
+.PHONY: test lint typecheck pytest bench docs lock clean
 
 test: .venv lint typecheck pytest
 
@@ -12,9 +12,16 @@ test: .venv lint typecheck pytest
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-.venv: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --all-groups
+# requirements.lock pins every package, the test and lint tools included (`make lock` renews it).
+.venv: pyproject.toml requirements.lock | $(UV)
+	$(UV) venv --quiet --allow-existing .venv
+	$(UV) pip install --quiet --python .venv -r requirements.lock -e .
 	@touch .venv
+
+lock: | $(UV)
+	$(UV) lock
+	$(UV) export --quiet --format requirements-txt --all-groups --no-hashes --no-emit-project \
+		--no-header --output-file requirements.lock
 
 lint: .venv
 	$(UV) run --no-sync ruff check .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import typing as t
 from pathlib import Path
@@ -32,6 +33,13 @@ def aiokk_account(**kwargs: t.Any) -> AiokkAccount:
     """A synthetic account whose token is the canary."""
     kwargs.setdefault("token", AIOKK_TOKEN)
     return AiokkAccount(**kwargs)
+
+
+def dialog_with_id(raw: t.Mapping[str, t.Any], dialog_id: int) -> dict[str, t.Any]:
+    """A deep copy of a raw dialog under another id, for hand-built accounts."""
+    dialog = copy.deepcopy(dict(raw))
+    dialog["call"]["dialogId"] = dialog_id
+    return dialog
 
 
 def mount_aiokk(emulator: Emulator, account: AiokkAccount) -> dict[str, t.Any]:

@@ -11,7 +11,7 @@ import typing as t
 from pathlib import Path
 
 from tap_aiokk.redaction import MASK, SecretFilter
-from tests.conftest import AIOKK_TOKEN, fixture_json, mount_aiokk
+from tests.conftest import AIOKK_TOKEN, dialog_with_id, fixture_json, mount_aiokk
 from tests.emulator import AiokkAccount, Emulator, ErrorMode
 from tests.taprun import run_tap
 
@@ -54,15 +54,15 @@ def test_discover_declares_keys_and_bookmarks(tmp_path: Path) -> None:
 def test_odd_values_are_left_empty_and_broken_dialogs_skipped(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    odd = _with_id(SEED, 2)
+    odd = dialog_with_id(SEED, 2)
     odd["call"]["date"] = "вчера"
     odd["analytics"]["evaluationCriteria"]["criterion1"]["mark1"] = "high"
     odd["analytics"]["signals"]["mentionedSignals"] = ["блин", "может быть"]
     no_id = copy.deepcopy(SEED)
     del no_id["call"]["dialogId"]
-    bad_id = _with_id(SEED, 0)
+    bad_id = dialog_with_id(SEED, 0)
     bad_id["call"]["dialogId"] = "abc"
-    items = [_with_id(SEED, 1), odd, no_id, None, "x", bad_id, _with_id(SEED, 3)]
+    items = [dialog_with_id(SEED, 1), odd, no_id, None, "x", bad_id, dialog_with_id(SEED, 3)]
     account = AiokkAccount.from_dialogs([SEED], token=AIOKK_TOKEN)
     account.error = ErrorMode(body=json.dumps(items, ensure_ascii=False), status=200)
     config = mount_aiokk(emulator, account)
@@ -100,9 +100,3 @@ def test_secret_filter_masks_messages_and_tracebacks() -> None:
     text = logging.Formatter().format(record)
     assert AIOKK_TOKEN not in text
     assert text.count(MASK) == 2
-
-
-def _with_id(raw: dict[str, t.Any], dialog_id: int) -> dict[str, t.Any]:
-    dialog = copy.deepcopy(raw)
-    dialog["call"]["dialogId"] = dialog_id
-    return dialog

@@ -30,6 +30,17 @@ def assert_fails_cleanly(run: TapRun, *expected_words: str) -> str:
     return last
 
 
+def run_against_error(
+    emulator: Emulator, tmp_path: Path, body: dict[str, str] | str, status: int, retries: int
+) -> TapRun:
+    """Run the tap against an account whose every export answers ``body`` with ``status``."""
+    account = aiokk_account(dialogs=10)
+    config = mount_aiokk(emulator, account)
+    config["max_retries"] = retries
+    account.error = ErrorMode(body=body, status=status)
+    return run_tap("tap_aiokk", config, tmp_path)
+
+
 @pytest.mark.parametrize(
     ("change", "named"),
     [
@@ -108,24 +119,15 @@ def test_api_that_keeps_failing_ends_within_the_retry_budget(
 def test_answer_that_is_not_json_is_retried_then_reported(
     emulator: Emulator, tmp_path: Path, body: str
 ) -> None:
-    account = aiokk_account(dialogs=10)
-    config = mount_aiokk(emulator, account)
-    config["max_retries"] = 2
-    account.error = ErrorMode(body=body, status=200)
-
-    run = run_tap("tap_aiokk", config, tmp_path)
+    run = run_against_error(emulator, tmp_path, body, status=200, retries=2)
 
     assert_fails_cleanly(run, "not")
     assert emulator.request_log.total == 3
 
 
 def test_service_unavailable_body_is_retried(emulator: Emulator, tmp_path: Path) -> None:
-    account = aiokk_account(dialogs=10)
-    config = mount_aiokk(emulator, account)
-    config["max_retries"] = 1
-    account.error = ErrorMode(body={"error": "Сервис не доступен"}, status=200)
-
-    run = run_tap("tap_aiokk", config, tmp_path)
+    body = {"error": "Сервис не доступен"}
+    run = run_against_error(emulator, tmp_path, body, status=200, retries=1)
 
     assert_fails_cleanly(run, "Сервис не доступен")
     assert emulator.request_log.total == 2
@@ -135,24 +137,15 @@ def test_service_unavailable_body_is_retried(emulator: Emulator, tmp_path: Path)
 def test_token_echoed_by_the_server_is_masked(
     emulator: Emulator, tmp_path: Path, status: int
 ) -> None:
-    account = aiokk_account(dialogs=10)
-    config = mount_aiokk(emulator, account)
-    config["max_retries"] = 1
     echo = {"error": "Token not found", "message": f"token {AIOKK_TOKEN} is unknown"}
-    account.error = ErrorMode(body=echo, status=status)
-
-    run = run_tap("tap_aiokk", config, tmp_path)
+    run = run_against_error(emulator, tmp_path, echo, status=status, retries=1)
 
     assert_fails_cleanly(run, "Token not found", "token **** is unknown")
 
 
 def test_html_page_echoing_the_token_is_not_quoted(emulator: Emulator, tmp_path: Path) -> None:
-    account = aiokk_account(dialogs=10)
-    config = mount_aiokk(emulator, account)
-    config["max_retries"] = 1
-    account.error = ErrorMode(body=f"<html>{AIOKK_TOKEN}</html>", status=200)
-
-    run = run_tap("tap_aiokk", config, tmp_path)
+    body = f"<html>{AIOKK_TOKEN}</html>"
+    run = run_against_error(emulator, tmp_path, body, status=200, retries=1)
 
     assert_fails_cleanly(run, "HTML", "retries exhausted")
     assert AIOKK_TOKEN[:12] not in run.stdout + run.stderr

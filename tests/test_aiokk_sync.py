@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests import aiokk_truth as truth
-from tests.conftest import AIOKK_TOKEN, aiokk_account, mount_aiokk
+from tests.conftest import AIOKK_TOKEN, aiokk_account, dialog_with_id, mount_aiokk
 from tests.emulator import ALL_FAULTS, AiokkAccount, Emulator, FaultPlan
 from tests.taprun import TapRun, run_tap
 
@@ -115,7 +115,7 @@ def test_dialog_finishing_in_the_bookmarks_second_is_not_lost(
 ) -> None:
     source = aiokk_account(dialogs=3, seed=2, unfinished_share=0)
     seed_dialog = source.dialog(source.finished_ids()[0])
-    first_done, second_done, pending = (_variant(seed_dialog, n) for n in (1, 2, 3))
+    first_done, second_done, pending = (dialog_with_id(seed_dialog, n) for n in (1, 2, 3))
     pending["analytics"]["finishDate"] = None
     account = AiokkAccount.from_dialogs([first_done, second_done, pending], token=AIOKK_TOKEN)
     config = mount_aiokk(emulator, account)
@@ -133,12 +133,6 @@ def test_dialog_finishing_in_the_bookmarks_second_is_not_lost(
     assert third.records("dialogs") == []
 
 
-def _variant(raw: t.Mapping[str, t.Any], dialog_id: int) -> dict[str, t.Any]:
-    dialog = copy.deepcopy(dict(raw))
-    dialog["call"]["dialogId"] = dialog_id
-    return dialog
-
-
 def test_dialog_finishing_during_a_sync_is_caught_by_the_next(
     emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -146,7 +140,7 @@ def test_dialog_finishing_during_a_sync_is_caught_by_the_next(
     missing from the answers; both then finish a second *before* Y. Neither may be lost."""
     source = aiokk_account(dialogs=3, seed=2, unfinished_share=0)
     template = source.dialog(source.finished_ids()[0])
-    x, y, z = (_variant(template, n) for n in (1, 2, 3))
+    x, y, z = (dialog_with_id(template, n) for n in (1, 2, 3))
     x["analytics"]["finishDate"] = None
     y["analytics"]["finishDate"] = "2025-05-01T12:00:01"
     config = mount_aiokk(emulator, AiokkAccount.from_dialogs([x, y], token=AIOKK_TOKEN))
@@ -251,7 +245,7 @@ def _dialogs(*finish_dates: str | None) -> list[dict[str, t.Any]]:
     """Copies of one synthetic dialog, ids 1..n, with the given naive local finishDates."""
     source = aiokk_account(dialogs=3, seed=2, unfinished_share=0)
     template = source.dialog(source.finished_ids()[0])
-    dialogs = [_variant(template, n) for n in range(1, len(finish_dates) + 1)]
+    dialogs = [dialog_with_id(template, n) for n in range(1, len(finish_dates) + 1)]
     for dialog, finish in zip(dialogs, finish_dates, strict=True):
         dialog["analytics"]["finishDate"] = finish
     return dialogs

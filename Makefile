@@ -28,7 +28,7 @@ lint: .venv
 	$(UV) run --no-sync ruff format --check .
 
 typecheck: .venv
-	$(UV) run --no-sync mypy tap_aiokk tests bench
+	$(UV) run --no-sync mypy tap_aiokk tap_twin24 tests bench
 
 pytest: .venv
 	$(UV) run --no-sync pytest

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -65,7 +64,10 @@ def run_tap(
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.json"
     config_path.write_text(json.dumps(config, ensure_ascii=False))
-    command = [sys.executable, "-m", module, "--config", str(config_path), *args]
+    peak_path = workdir / "peak_rss_kb"
+    peak_path.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "tests.peak_memory", str(peak_path)]
+    command += [module, "--config", str(config_path), *args]
     if state is not None:
         state_path = workdir / "state.json"
         state_path.write_text(json.dumps(state))
@@ -76,13 +78,13 @@ def run_tap(
         watchdog = threading.Timer(timeout, process.kill)
         watchdog.start()
         try:
-            _, status, usage = os.wait4(process.pid, 0)
+            process.wait()
         finally:
             watchdog.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
+    peak_kb = int(peak_path.read_text()) if peak_path.exists() else 0  # none if killed
     return TapRun(
         exit_code=process.returncode,
         stdout_path=out_path,
         stderr_path=err_path,
-        peak_rss_mb=usage.ru_maxrss / 1024,
+        peak_rss_mb=peak_kb / 1024,
     )

@@ -10,6 +10,7 @@ import typing as t
 import requests
 
 from tests.conftest import AIOKK_TOKEN
+from tests.twin24_support import TWIN24_PASSWORD
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -19,6 +20,7 @@ from tests.taprun import run_tap
 
 def test_command_serves_a_tap_and_stops_on_sigterm(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "tests.emulator", "--port", "0", "--dialogs", "50"]
+    command += ["--calls", "120", "--password", TWIN24_PASSWORD]
     server = subprocess.Popen([*command, "--token", AIOKK_TOKEN], stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
@@ -34,6 +36,18 @@ def test_command_serves_a_tap_and_stops_on_sigterm(tmp_path: Path) -> None:
         emitted = {r["dialog_id"] for r in run.records("dialogs") if r["call_type"] == 2}
         assert emitted == {d["call"]["dialogId"] for d in export if d["analytics"]["finishDate"]}
         assert emitted
+        twin24 = dict(server.stdout.readline().strip().rsplit(" ", 1) for _ in range(4))
+        config = {
+            "auth_url": twin24["twin24 iam emulator:"],
+            "api_url": twin24["twin24 analyse emulator:"],
+            "tasks_url": twin24["twin24 cis emulator:"],
+            "start_date": twin24["twin24 calls from"],
+            "email": "demo@twin24.example",
+            "password": TWIN24_PASSWORD,
+        }
+        calls = run_tap("tap_twin24", config, tmp_path / "twin24")
+        assert calls.exit_code == 0, calls.stderr[-2000:]
+        assert len({call["id"] for call in calls.records("calls")}) == 120
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=10) == 0

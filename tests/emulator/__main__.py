@@ -1,8 +1,10 @@
-"""Run the emulator in the foreground, for demos and manual runs of a tap against it.
+"""Run the emulator in the foreground, for demos and manual runs of the taps against it.
 
-    python -m tests.emulator --port 8080 --dialogs 5000 --seed 1 --token demo-token
+    python -m tests.emulator --port 8080 --dialogs 5000 --calls 5000 --seed 1 --token demo-token
 
-serves aiokk at http://127.0.0.1:8080/aiokk (the tap's api_url) until SIGINT or SIGTERM.
+serves until SIGINT or SIGTERM, and prints where: aiokk at http://127.0.0.1:8080/aiokk (the
+tap's api_url); twin24's three hosts at /twin24/iam, /twin24/analyse and /twin24/cis (its
+auth_url, api_url and tasks_url; log in with --email and --password).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import threading
 from types import FrameType
 
 from . import AIOKK_PREFIX, ALL_FAULTS, AiokkAccount, Emulator, FaultPlan
+from .twin24 import Twin24Account
+
+TWIN24_HOSTS = ("iam", "analyse", "cis")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument("--dialogs", type=int, default=5000, help="aiokk dialogs in the account")
+    parser.add_argument("--calls", type=int, default=5000, help="twin24 calls in the account")
+    parser.add_argument("--email", default="demo@twin24.example", help="twin24 login")
+    parser.add_argument("--password", default="demo-password", help="twin24 password")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--token", default="demo-token")
     parser.add_argument("--unfinished-share", type=float, default=0.1)
@@ -39,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     emulator = Emulator(args.port, host=args.host, verbose=args.verbose)
     emulator.faults = FaultPlan(args.fault_rate, kinds, seed=args.fault_seed)
     emulator.mount(AIOKK_PREFIX, account)
+    calls = Twin24Account(args.calls, args.seed, email=args.email, password=args.password)
+    for host in TWIN24_HOSTS:
+        emulator.mount(f"/twin24/{host}", getattr(calls, host))
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -48,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     with emulator:
         print(f"aiokk emulator: {emulator.url_for(AIOKK_PREFIX)}", flush=True)
+        for host in TWIN24_HOSTS:
+            print(f"twin24 {host} emulator: {emulator.url_for('/twin24/' + host)}", flush=True)
+        print(f"twin24 calls from {calls.first_moment().isoformat()}", flush=True)
         while not stop.wait(0.5):
             pass
     return 0

@@ -1,0 +1,315 @@
+"""The twin24 streams: calls, their transcript lines, and the call tasks that name them."""
+
+from __future__ import annotations
+
+import time
+import typing as t
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from singer_sdk.pagination import OffsetPaginator
+from singer_sdk.streams import Stream
+
+from tap_twin24 import body, records, schemas, windows
+from tap_twin24.client import Twin24Stream
+from tap_twin24.pagination import CallsPage, WindowPaginator
+
+if t.TYPE_CHECKING:
+    import requests
+    from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
+
+    from tap_twin24.auth import Twin24Authenticator
+
+CALLS_PATH = "/api/v1/search/cis/calls"
+TASKS_PATH = "/api/v1/telephony/autoCall"
+TIES_KEY = "ids_at_bookmark"
+"""State key: ids of the calls emitted at exactly the bookmark's time, not to be sent again."""
+
+
+class CallsStream(Twin24Stream[CallsPage | None]):
+    """Calls by time window, each window paged by offset in ascending order of its field."""
+
+    name = "calls"
+    path = CALLS_PATH
+    primary_keys = ("id",)
+    schema = schemas.CALL
+    # Sorted ascending, so the bookmark moves as records go out and a sync resumes where it
+    # stopped. A window read again after it changed goes back in time: no sort check then.
+    is_sorted = True
+    check_sorted = False
+
+    def __init__(self, tap: Tap, authenticator: Twin24Authenticator) -> None:
+        super().__init__(tap, authenticator)
+        self.replication_key = self.period_field
+        self.child_rows: list[dict[str, t.Any]] = []
+        self._paginator: WindowPaginator | None = None
+        self._windows: list[windows.Window] = []
+        self._seen: set[tuple[str, str]] = set()
+        self._seen_window: windows.Window | None = None
+        self._handover_id: str | None = None
+        self._messages: dict[str, list[dict[str, t.Any]]] = {}
+        self._wants_messages = False
+        self._sent_at_start: tuple[str, set[str]] = ("", set())
+        self.counts: Counter[str] = Counter()
+
+    @property
+    def period_field(self) -> str:
+        return str(self.config.get("filter_period_by") or "updatedAt")
+
+    @property
+    def partitions(self) -> list[dict[str, t.Any]] | None:
+        """One bookmark per task id and status filter, as twin24 filters by one of each.
+
+        The keys are the calls' own field names, so the SDK adds nothing to the records.
+        """
+        task_ids = self.config.get("task_ids") or [None]
+        statuses = self.config.get("statuses") or [None]
+        if task_ids == [None] and statuses == [None]:
+            return None
+        return [
+            {key: value for key, value in (("taskId", task), ("status", status)) if value}
+            for task in task_ids
+            for status in statuses
+        ]
+
+    def get_new_paginator(self) -> WindowPaginator:
+        self._paginator = WindowPaginator(
+            self._windows, int(self.config["page_size"]), self.period_field, self.logger
+        )
+        return self._paginator
+
+    def get_url_params(
+        self, context: Context | None, next_page_token: CallsPage | None
+    ) -> dict[str, t.Any]:
+        assert next_page_token is not None  # the paginator ends before it runs out
+        window = next_page_token.window
+        params: dict[str, t.Any] = {
+            "fields": ",".join(self.requested_fields()),
+            "filterPeriodBy": self.period_field,
+            "from": window.start.isoformat(),
+            "to": window.end.isoformat(),
+            "sort": self.period_field,
+            "limit": self.config["page_size"],
+            "offset": next_page_token.offset,
+        }
+        params.update(context or {})  # taskId and status, named as twin24's parameters
+        return params
+
+    def requested_fields(self) -> list[str]:
+        """The selected columns, plus the transcript when ``call_messages`` needs it."""
+        fields = [
+            name
+            for name in records.CALL_FIELDS
+            if name in ("id", self.period_field) or self.mask.get(("properties", name), True)
+        ]
+        if any(child.selected for child in self.child_streams):
+            fields.append("messages")
+        return fields
+
+    def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
+        """Calls changed since the bookmark, without the ones already sent at its very time."""
+        started = time.monotonic()
+        state = self.get_context_state(context)
+        start = _as_utc(self.get_starting_timestamp(context) or _start_date(self.config))
+        end = _as_utc(_moment(self.config.get("end_date")) or datetime.now(UTC))
+        if state.get("replication_key_value"):
+            self._sent_at_start = (_iso(start), set(state.get(TIES_KEY) or []))
+        else:
+            self._sent_at_start = (_iso(start), set())
+        self._wants_messages = any(child.selected for child in self.child_streams)
+        size = timedelta(hours=float(self.config["window_hours"]))
+        self._windows = windows.plan(start, end, size)
+        where = _describe_context(context)
+        self.logger.info(
+            "%sreading calls by %s from %s to %s", where, self.period_field, start, end
+        )
+        self.counts.clear()
+        ties = _Ties(state, self.period_field, *self._sent_at_start)
+        sent = None
+        for record in super().get_records(context):
+            if sent is not None:
+                ties.note(sent)
+            sent = record
+            self.counts["emitted"] += 1
+            yield record
+        if sent is not None:
+            ties.note(sent)
+        self.logger.info(
+            "%s%d calls in %.0f s; %s",
+            where,
+            self.counts.pop("emitted", 0),
+            time.monotonic() - started,
+            ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items())) or "no skips",
+        )
+
+    def parse_response(self, response: requests.Response) -> t.Iterator[dict[str, t.Any]]:
+        """The page's new calls inside its window, once each; none from a page to be split."""
+        paginator = self._paginator
+        page = paginator.current_value if paginator else None
+        if paginator is None or page is None or paginator.splits(response):
+            return
+        if page.window != self._seen_window:
+            self._seen, self._seen_window = set(), page.window
+        kept = [
+            (record, item)
+            for item in body.page(response)["items"]
+            if (record := self._record(item)) is not None and self._is_new(record, page.window)
+        ]
+        self._mark_handover([record for record, _ in kept])
+        for record, item in kept:
+            if self._wants_messages:
+                self._messages[record["id"]] = records.message_rows(item, record)
+            yield record
+
+    def _is_new(self, record: dict[str, t.Any], window: windows.Window) -> bool:
+        value = record[self.period_field]
+        if not window.holds(datetime.fromisoformat(value)):
+            self.counts["outside their window (sent by the neighbouring one)"] += 1
+            return False
+        key = (record["id"], value)
+        if key in self._seen:
+            self.counts["read twice in a changing window"] += 1
+            return False
+        self._seen.add(key)
+        mark, sent = self._sent_at_start
+        if value == mark and record["id"] in sent:
+            self.counts["sent by the previous sync at the bookmark's time"] += 1
+            return False
+        return True
+
+    def _record(self, item: t.Any) -> dict[str, t.Any] | None:
+        if not isinstance(item, dict):
+            self.counts["malformed"] += 1
+            return None
+        try:
+            record, problems = records.call_record(item, self.period_field)
+        except (records.MalformedCallError, ValueError) as exc:
+            self.counts["malformed"] += 1
+            self.logger.warning("Skipped a call: %s", exc)
+            return None
+        for problem in problems:
+            self.logger.warning("Call %s: %s; left empty", record["id"], problem)
+        return record
+
+    def _mark_handover(self, page: list[dict[str, t.Any]]) -> None:
+        """Child rows are handed over once per page, after its last record a stream map keeps."""
+        kept = [record for record in page if self.stream_maps[0].get_filter_result(record)]
+        if kept:
+            self._handover_id = kept[-1]["id"]
+
+    def post_process(
+        self, row: dict[str, t.Any], context: Context | None = None
+    ) -> dict[str, t.Any] | None:
+        messages = self._messages.pop(row["id"], None)
+        if messages is not None and self.stream_maps[0].get_filter_result(row):
+            self.child_rows.extend(messages)
+        return row
+
+    def generate_child_contexts(
+        self, record: dict[str, t.Any], context: Context | None
+    ) -> t.Iterator[Context]:
+        if record["id"] == self._handover_id:
+            self._handover_id = None
+            yield {"page_of": record["id"]}
+            self.child_rows.clear()
+
+
+class _Ties:
+    """Ids of the calls sent at the newest time sent, kept in the state next to the bookmark.
+
+    A record is noted only once the generator resumes, i.e. after the SDK wrote it and moved
+    the bookmark to it, so that a state written meanwhile never lists an unsent call.
+    """
+
+    def __init__(self, state: dict[str, t.Any], field: str, value: str, ids: set[str]) -> None:
+        self.state, self.field, self.value = state, field, value
+        self.ids = state[TIES_KEY] = sorted(ids)
+
+    def note(self, record: dict[str, t.Any]) -> None:
+        value = record[self.field]
+        if value != self.value:
+            self.value, self.ids = value, []
+            self.state[TIES_KEY] = self.ids
+        self.ids.append(record["id"])  # once each: the stream de-duplicates before this
+
+
+class CallMessagesStream(Stream):
+    """One row per transcript line of the calls the parent emits; no requests of their own."""
+
+    name = "call_messages"
+    parent_stream_type = CallsStream
+    primary_keys = ("call_id", "position")
+    schema = schemas.CALL_MESSAGE
+    TYPE_CONFORMANCE_LEVEL = CallsStream.TYPE_CONFORMANCE_LEVEL
+    state_partitioning_keys: t.ClassVar[list[str]] = []  # pages are not worth a bookmark
+    replication_key = "call_updated_at"
+    is_sorted = True
+    check_sorted = False
+
+    def __init__(self, tap: Tap, calls: CallsStream) -> None:
+        super().__init__(tap)
+        self._calls = calls
+
+    def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
+        yield from self._calls.child_rows
+
+
+class TasksStream(Twin24Stream[int]):
+    """The call tasks (campaigns), so that a warehouse can name the calls' ``taskId``."""
+
+    name = "tasks"
+    path = TASKS_PATH
+    url_setting = "tasks_url"
+    primary_keys = ("id",)
+    schema = schemas.TASK
+
+    def get_new_paginator(self) -> OffsetPaginator:
+        return _ShortPagePaginator(start_value=0, page_size=int(self.config["page_size"]))
+
+    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
+        return {"offset": next_page_token or 0, "limit": self.config["page_size"]}
+
+    def parse_response(self, response: requests.Response) -> t.Iterator[dict[str, t.Any]]:
+        for item in body.page(response)["items"]:
+            if not isinstance(item, dict) or not item.get("id"):
+                self.logger.warning("Skipped a task without an id")
+                continue
+            task = {name: item.get(name) for name in ("id", "name", "botId", "status")}
+            for name in ("createdAt", "updatedAt"):
+                try:
+                    task[name] = records.utc(item.get(name))
+                except ValueError:
+                    task[name] = None
+            yield task
+
+
+class _ShortPagePaginator(OffsetPaginator):
+    """Offsets until a page holds fewer rows than asked for."""
+
+    def has_more(self, response: requests.Response) -> bool:
+        return len(body.page(response)["items"]) >= self._page_size
+
+
+def _moment(value: object) -> datetime | None:
+    return datetime.fromisoformat(str(value)) if value else None
+
+
+def _start_date(config: t.Mapping[str, t.Any]) -> datetime:
+    return datetime.fromisoformat(str(config["start_date"]))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _as_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _describe_context(context: Context | None) -> str:
+    if not context:
+        return ""
+    return " ".join(f"{key}={value}" for key, value in context.items()) + ": "

@@ -118,14 +118,14 @@ class Twin24Authenticator(APIAuthenticatorBase):
         self._rejections = 0
 
     def _renew(self) -> None:
-        if self._refresh_token:
+        if self._refresh_token and self.can_log_in:
             try:
                 self._take(self._post(REFRESH_PATH, {"refreshToken": self._refresh_token}))
                 self.refreshes += 1
                 self.logger.info("Renewed the twin24 token with the refresh token")
                 return
-            except LoginRefusedError:
-                self.logger.info("The twin24 refresh token was refused; logging in again")
+            except (LoginRefusedError, LoginUnavailableError) as exc:
+                self.logger.info("Could not refresh the twin24 token (%s); logging in again", exc)
                 self._refresh_token = None
         if not self.can_log_in:
             msg = "no twin24 token: set email and password, or token"
@@ -152,7 +152,8 @@ class Twin24Authenticator(APIAuthenticatorBase):
         expires = expiry(token)
         if expires is None:
             return now + TOKEN_TTL - RENEW_AHEAD
-        return expires - min(RENEW_AHEAD, max(expires - now, 0.0) / 10)
+        # At least a second of use: with clocks apart, a 401 renews the token instead.
+        return max(expires - min(RENEW_AHEAD, max(expires - now, 0.0) / 10), now + 1.0)
 
     def _post(self, path: str, payload: dict[str, t.Any]) -> dict[str, t.Any]:
         """POST to the IAM host, retrying what is temporary; raise on a refusal."""

@@ -16,20 +16,24 @@ class UnexpectedBodyError(ValueError):
     """A complete JSON answer that is not the documented ``{"count", "items"}`` object."""
 
 
-def page(response: requests.Response) -> dict[str, t.Any]:
+def page(response: requests.Response, *, counted: bool = True) -> dict[str, t.Any]:
     """The ``{"count": int, "items": [...]}`` answer, decoded once per response.
 
+    Without ``counted``, a bare list of rows or a missing count is accepted (the task list is
+    paged by its short page alone); the calls cannot be split safely without their count.
     Raises msgspec.DecodeError when the body is not JSON (cut off, or an HTML page).
     """
     cached = response.__dict__.get(_DECODED)
     if cached is not None:
         return t.cast("dict[str, t.Any]", cached)
     payload = msgspec.json.decode(response.content)
-    if isinstance(payload, list):  # a bare list of rows: tolerated, counted as it is
-        payload = {"count": len(payload), "items": payload}
+    if isinstance(payload, list) and not counted:
+        payload = {"items": payload}
     if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
         raise UnexpectedBodyError(f"expected an object with 'items', got {_shape(payload)}")
-    count = payload.get("count", len(payload["items"]))
+    count = payload.get("count")
+    if count is None and not counted:
+        count = len(payload["items"])
     if not isinstance(count, int) or isinstance(count, bool):
         raise UnexpectedBodyError(f"'count' is not an integer: {count!r}")
     payload["count"] = count

@@ -56,6 +56,8 @@ class Twin24Stream(RESTStream[_T]):
     # records.py types every field itself, so the SDK need not conform them again.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     url_setting = "api_url"
+    counted = True
+    """Whether answers must carry ``count`` (see body.page)."""
 
     def __init__(self, tap: Tap, authenticator: Twin24Authenticator) -> None:
         super().__init__(tap)
@@ -89,7 +91,7 @@ class Twin24Stream(RESTStream[_T]):
             raise Twin24APIError(self.response_error_message(response))
         self.authenticator.accepted()
         try:
-            body.page(response)
+            body.page(response, counted=self.counted)
         except msgspec.DecodeError as exc:
             msg = f"{self.describe(response.request)}: the answer is not complete JSON ({exc})"
             raise RetriableAPIError(msg, response) from exc

@@ -3,7 +3,9 @@
 The SDK's paginator holds (window, offset). A window's first page tells its true ``count``:
 over what offset paging can reach, the window is split in two and its rows are not used.
 When the count moves while a window is paged (a call was updated and left it), offsets have
-shifted and a row may have been skipped, so the window is read again from the start.
+shifted and the row at the page boundary may have been skipped. Rows are sorted, so that row
+is not older than the last row of the page before: the window is read again from that time
+(the stream drops the rows it already sent).
 """
 
 from __future__ import annotations
@@ -12,19 +14,20 @@ import logging
 import typing as t
 from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from singer_sdk.pagination import BaseAPIPaginator
 
 from tap_twin24 import body
-from tap_twin24.windows import PERIOD_CAP, Window, WindowTooDenseError
+from tap_twin24.windows import PERIOD_CAP, Window, WindowChangingError, WindowTooDenseError
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
     import requests
 
-REREADS = 3
-"""How often a window whose count keeps moving is read again before the tap goes on."""
+STALLED_RESTARTS = 10
+"""Restarts in a row that gain no time before the tap gives up on a window."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,6 @@ class CallsPage:
 
     window: Window
     offset: int = 0
-    attempt: int = 0
 
 
 class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
@@ -53,6 +55,8 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
         self.field = field
         self.logger = logger
         self._window_count = 0
+        self._last_seen: datetime | None = None  # of the last row of the previous page
+        self._stalled = 0
 
     def continue_if_empty(self, response: requests.Response) -> bool:
         """An empty page ends a window, not the sync."""
@@ -71,36 +75,48 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
         if page is None:
             return None
         payload = body.page(response)
-        count, received = payload["count"], len(payload["items"])
+        count, items = payload["count"], payload["items"]
         if page.offset == 0:
             if self._too_full(response):
                 return self._split(page.window, count)
             self._window_count = count
         elif count != self._window_count:
-            if page.attempt < REREADS:
-                self.logger.warning(
-                    "Calls in %s changed while it was read (%d, now %d); reading it again",
-                    page.window,
-                    self._window_count,
-                    count,
-                )
-                return CallsPage(page.window, 0, page.attempt + 1)
-            self.logger.warning(
-                "Calls in %s keep changing; going on (the next sync picks up the changes)",
-                page.window,
-            )
-            self._window_count = count
-        if received < self.page_size or page.offset + received >= count:
+            return self._restart(page.window, count)
+        self._stalled = 0
+        if len(items) < self.page_size or page.offset + len(items) >= count:
             self.logger.info(
                 "Read %s: %d calls; %d windows to go", page.window, count, len(self._queue)
             )
             return self._next_window()
-        return CallsPage(page.window, page.offset + self.page_size, page.attempt)
+        self._last_seen = self._moment(items[-1])
+        return CallsPage(page.window, page.offset + self.page_size)
+
+    def _restart(self, window: Window, count: int) -> CallsPage:
+        """Read the window again from the last row before the count moved."""
+        since = max(self._last_seen or window.start, window.start)
+        self._stalled = self._stalled + 1 if since == window.start else 0
+        if self._stalled > STALLED_RESTARTS:
+            raise WindowChangingError(window, self.field)
+        self.logger.warning(
+            "Calls in %s changed while it was read (%d, now %d calls); reading on from %s",
+            window,
+            self._window_count,
+            count,
+            since.isoformat(),
+        )
+        return CallsPage(Window(since, window.end))
+
+    def _moment(self, item: object) -> datetime | None:
+        value = item.get(self.field) if isinstance(item, dict) else None
+        try:
+            return datetime.fromisoformat(str(value)).astimezone(UTC) if value else None
+        except ValueError:
+            return None
 
     def _split(self, window: Window, count: int) -> CallsPage:
         halves = window.split()
         if halves is None:
-            raise WindowTooDenseError(window, count, self.field)
+            raise WindowTooDenseError(window, count, self.field, self.capacity)
         self.logger.info(
             "%d calls in %s: more than %d, splitting the period in two",
             count,
@@ -108,7 +124,9 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
             self.capacity,
         )
         self._queue.appendleft(halves[1])
+        self._last_seen = None
         return CallsPage(halves[0])
 
     def _next_window(self) -> CallsPage | None:
+        self._last_seen = None
         return CallsPage(self._queue.popleft()) if self._queue else None

@@ -6,6 +6,7 @@ twin24 sends ``price`` as a string, timestamps as UTC with ``Z`` (calls) or with
 
 from __future__ import annotations
 
+import json
 import typing as t
 from datetime import UTC, datetime
 
@@ -79,7 +80,7 @@ def call_record(
     for name in STRINGS:
         if name in item:
             value = item[name]
-            record[name] = value if value is None or isinstance(value, str) else str(value)
+            record[name] = value if value is None or isinstance(value, str) else _text(value)
     return record, problems
 
 
@@ -119,6 +120,11 @@ def _convert(
     except (TypeError, ValueError):
         problems.append(f"{name}={value!r} is not a valid {convert.__name__.strip('_')}")
         return None
+
+
+def _text(value: object) -> str:
+    """A value twin24 documents as a string but sent otherwise, as JSON text."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else str(value)
 
 
 def _integer(value: object) -> int:

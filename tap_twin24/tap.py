@@ -25,6 +25,7 @@ from tap_twin24.windows import PERIOD_CAP
 
 PERIOD_FIELDS = ("updatedAt", "createdAt", "startedAt")
 MAX_PAGE = 1000
+MAX_WINDOW_HOURS = 24 * 366
 
 
 class TapTwin24(Tap):
@@ -103,6 +104,14 @@ class TapTwin24(Tap):
             description=f"Length of the time windows the range is read in. A window holding "
             f"more than {PERIOD_CAP} calls (twin24's limit per period) is split in two, again "
             "and again, until every part fits.",
+        ),
+        th.Property(
+            "settle_seconds",
+            th.IntegerType,
+            default=60,
+            description="Without end_date, a sync reads up to this many seconds before it "
+            "starts. twin24 keeps whole seconds, so a call that changes again within the "
+            "second it was read in would otherwise not be read again.",
         ),
         th.Property(
             "auth_url",
@@ -198,8 +207,11 @@ def _setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
         if isinstance(value, (int, float)) and value < low:
             errors.append(f"{name}: must be at least {low}")
     hours = config.get("window_hours")
-    if isinstance(hours, (int, float)) and hours * 3600 < 1:
-        errors.append("window_hours: must be at least one second")
+    if isinstance(hours, (int, float)) and not 1 / 3600 <= hours <= MAX_WINDOW_HOURS:
+        errors.append(f"window_hours: must be between one second and {MAX_WINDOW_HOURS}")
+    settle = config.get("settle_seconds")
+    if isinstance(settle, int) and settle < 0:
+        errors.append("settle_seconds: must be at least 0")
     return errors
 
 

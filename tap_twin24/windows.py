@@ -48,9 +48,21 @@ def plan(start: datetime, end: datetime, size: timedelta) -> list[Window]:
 class WindowTooDenseError(FatalAPIError):
     """A window that holds more calls than twin24 can return and cannot be split further."""
 
-    def __init__(self, window: Window, count: int, field: str) -> None:
+    def __init__(self, window: Window, count: int, field: str, capacity: int) -> None:
+        reach = f"the {PERIOD_CAP} it returns for one period"
+        if capacity < PERIOD_CAP:
+            reach = f"the {capacity} that pages of page_size rows reach within {reach}"
         super().__init__(
-            f"twin24 has {count} calls with {field} in {window}, more than the {PERIOD_CAP} "
-            "it returns for one period, and the period cannot be split below one second; "
-            "these calls cannot be exported completely"
+            f"twin24 has {count} calls with {field} in {window}, more than {reach}, and the "
+            "period cannot be split below one second; these calls cannot be exported completely"
+        )
+
+
+class WindowChangingError(FatalAPIError):
+    """A window whose calls change faster than its first page can be read."""
+
+    def __init__(self, window: Window, field: str) -> None:
+        super().__init__(
+            f"the calls in {window} kept changing while they were read, so offset paging "
+            f"cannot read them completely; sync this period again later (by {field})"
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 import typing as t
 from datetime import datetime, timedelta
@@ -113,7 +114,46 @@ def test_a_sync_killed_half_way_resumes_from_its_last_state(
     assert rerun.exit_code == 0, rerun.stderr[-3000:]
     resumed = by_id(rerun.records("calls"))
     assert len(resumed) < 40_000, "the rerun started over instead of resuming"
+    assert not set(by_id(killed)) & set(resumed), "the rerun sent calls the state covered"
     assert {**by_id(killed), **resumed} == exported(account, config)
+    lines = {
+        (m["record"]["call_id"], m["record"]["position"])
+        for m in messages
+        if m["type"] == "RECORD" and m["stream"] == "call_messages"
+    } | {(row["call_id"], row["position"]) for row in rerun.records("call_messages")}
+    served = account.truth(None, None).values()
+    assert lines == {(r["call_id"], r["position"]) for i in served for r in message_rows(i)}
+
+
+def test_transcripts_alone_are_incremental_too(emulator: Emulator, tmp_path: Path) -> None:
+    account = Twin24Account(calls=3_000, seed=31)
+    config = mount_twin24(emulator, account)
+    config.pop("end_date")
+    catalog = json.loads(run_tap("tap_twin24", config, tmp_path / "d", args=["--discover"]).stdout)
+    for stream in catalog["streams"]:
+        for entry in stream["metadata"]:
+            if entry["breadcrumb"] == []:
+                entry["metadata"]["selected"] = stream["tap_stream_id"] == "call_messages"
+    catalog_path = tmp_path / "catalog.json"
+    catalog_path.write_text(json.dumps(catalog))
+    first = run_tap("tap_twin24", config, tmp_path / "1", args=["--catalog", str(catalog_path)])
+    assert first.exit_code == 0, first.stderr[-3000:]
+    assert first.records("calls") == []
+    expected = [row for item in account.truth(None, None).values() for row in message_rows(item)]
+    assert sorted(first.records("call_messages"), key=_message_key) == sorted(
+        expected, key=_message_key
+    )
+    updated = account.update(0.01)
+    second = run_tap(
+        "tap_twin24",
+        config,
+        tmp_path / "2",
+        state=first.final_state,
+        args=["--catalog", str(catalog_path)],
+    )
+    assert second.exit_code == 0, second.stderr[-3000:]
+    assert {row["call_id"] for row in second.records("call_messages")} <= set(updated)
+    assert {row["call_id"] for row in second.records("call_messages")}
 
 
 def _states(path: Path) -> int:
@@ -188,3 +228,29 @@ def test_windows_shorter_than_the_range_change_nothing(emulator: Emulator, tmp_p
     assert by_id(run.records("calls")) == exported(account, config)
     start = datetime.fromisoformat(config["start_date"])
     assert len(account.truth(start, start + timedelta(hours=5))) < 3_000, "one window held all"
+
+
+def test_calls_changing_during_the_sync_do_not_hide_unchanged_ones(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    account = Twin24Account(calls=6_000, seed=9)
+    config = mount_twin24(emulator, account) | {"page_size": 100, "window_hours": 24 * 8}
+    stop = threading.Event()
+
+    def churn() -> None:  # a few calls change every 30 ms, leaving the window being read
+        while not stop.wait(0.03):
+            account.update(0.0005)
+
+    churner = threading.Thread(target=churn)
+    churner.start()
+    try:
+        run = run_tap("tap_twin24", config, tmp_path)
+    finally:
+        stop.set()
+        churner.join()
+    assert run.exit_code == 0, run.stderr[-3000:]
+    unchanged = exported(account, config)  # still in the range: never updated
+    calls = by_id(run.records("calls"))
+    assert len(unchanged) > 5_000
+    assert {call_id: calls.get(call_id) for call_id in unchanged} == unchanged
+    assert "changed while it was read" in run.stderr

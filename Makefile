@@ -28,13 +28,15 @@ lint: .venv
 	$(UV) run --no-sync ruff format --check .
 
 typecheck: .venv
-	$(UV) run --no-sync mypy tap_aiokk tap_twin24 tests bench
+	$(UV) run --no-sync mypy tap_aiokk tap_twin24 tap_alovoice tests bench
 
 pytest: .venv
 	$(UV) run --no-sync pytest
 
 bench: .venv
 	$(UV) run --no-sync python -m bench.aiokk_memory
+	$(UV) run --no-sync python -m bench.twin24_speed
+	$(UV) run --no-sync python -m bench.alovoice_pipeline
 
 docs: .venv
 	$(UV) run --no-sync python -m tests.readme_table

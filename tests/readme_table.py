@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 README = Path(__file__).parent.parent / "README.md"
-TAPS = {"tap-aiokk": "tap_aiokk", "tap-twin24": "tap_twin24"}
+TAPS = {"tap-aiokk": "tap_aiokk", "tap-twin24": "tap_twin24", "tap-alovoice": "tap_alovoice"}
 # The SDK's own settings are the same for every tap; the README points to --about for them.
 SDK_SETTINGS = ("stream_map", "faker_config", "flattening_", "batch_config")
 

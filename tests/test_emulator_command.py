@@ -21,6 +21,9 @@ from tests.taprun import run_tap
 def test_command_serves_a_tap_and_stops_on_sigterm(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "tests.emulator", "--port", "0", "--dialogs", "50"]
     command += ["--calls", "120", "--password", TWIN24_PASSWORD]
+    ids_file = tmp_path / "alovoice_calls.txt"
+    command += ["--alovoice-calls", "5", "--alovoice-delay", "0.2"]
+    command += ["--alovoice-call-ids-file", str(ids_file)]
     server = subprocess.Popen([*command, "--token", AIOKK_TOKEN], stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
@@ -48,6 +51,17 @@ def test_command_serves_a_tap_and_stops_on_sigterm(tmp_path: Path) -> None:
         calls = run_tap("tap_twin24", config, tmp_path / "twin24")
         assert calls.exit_code == 0, calls.stderr[-2000:]
         assert len({call["id"] for call in calls.records("calls")}) == 120
+        alovoice_url = server.stdout.readline().strip().rsplit(" ", 1)[-1]
+        alovoice: dict[str, t.Any] = {
+            "api_url": alovoice_url,
+            "token": AIOKK_TOKEN,
+            "call_ids_file": str(ids_file),
+            "poll_interval": 0.2,
+        }
+        analyses = run_tap("tap_alovoice", alovoice, tmp_path / "alovoice")
+        assert analyses.exit_code == 0, analyses.stderr[-2000:]
+        done = [row for row in analyses.records("analyses") if row["status"] == "done"]
+        assert sorted(row["call_id"] for row in done) == sorted(ids_file.read_text().split())
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=10) == 0

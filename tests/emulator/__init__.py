@@ -1,7 +1,8 @@
 """Loopback HTTP emulators of the vendor APIs, for tests, demos and benchmarks of the taps.
 
 Standard library only, so it runs wherever the tests run. Start one Emulator, mount each vendor
-under its prefix (aiokk at "/aiokk"), point the tap at emulator.url_for(prefix).
+under its prefix (aiokk at "/aiokk", alovoice at "/alovoice", twin24's three hosts under
+"/twin24"), point the tap at emulator.url_for(prefix).
 """
 
 from .aiokk import (
@@ -16,16 +17,19 @@ from .aiokk import (
     AiokkAccount,
     ErrorMode,
 )
+from .alovoice import AlovoiceAccount
 from .core import Emulator
 from .faults import ALL_FAULTS, FaultPlan
 from .messages import Request, Response, Vendor
 from .tally import RequestLog, Tally
 
 AIOKK_PREFIX = "/aiokk"
+ALOVOICE_PREFIX = "/alovoice"
 
 __all__ = [
     "AIOKK_PREFIX",
     "ALL_FAULTS",
+    "ALOVOICE_PREFIX",
     "API_DISABLED",
     "API_NOT_PAID",
     "API_PAYMENT_REQUIRED",
@@ -35,6 +39,7 @@ __all__ = [
     "TOKEN_NOT_FOUND",
     "VENDOR_ERROR_BODIES",
     "AiokkAccount",
+    "AlovoiceAccount",
     "Emulator",
     "ErrorMode",
     "FaultPlan",

@@ -4,7 +4,8 @@
 
 serves until SIGINT or SIGTERM, and prints where: aiokk at http://127.0.0.1:8080/aiokk (the
 tap's api_url); twin24's three hosts at /twin24/iam, /twin24/analyse and /twin24/cis (its
-auth_url, api_url and tasks_url; log in with --email and --password).
+auth_url, api_url and tasks_url; log in with --email and --password); alovoice at /alovoice
+(its api_url; the call ids are written to --alovoice-call-ids-file when given).
 """
 
 from __future__ import annotations
@@ -12,9 +13,18 @@ from __future__ import annotations
 import argparse
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
-from . import AIOKK_PREFIX, ALL_FAULTS, AiokkAccount, Emulator, FaultPlan
+from . import (
+    AIOKK_PREFIX,
+    ALL_FAULTS,
+    ALOVOICE_PREFIX,
+    AiokkAccount,
+    AlovoiceAccount,
+    Emulator,
+    FaultPlan,
+)
 from .twin24 import Twin24Account
 
 TWIN24_HOSTS = ("iam", "analyse", "cis")
@@ -28,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--calls", type=int, default=5000, help="twin24 calls in the account")
     parser.add_argument("--email", default="demo@twin24.example", help="twin24 login")
     parser.add_argument("--password", default="demo-password", help="twin24 password")
+    parser.add_argument("--alovoice-calls", type=int, default=100)
+    parser.add_argument(
+        "--alovoice-delay", type=float, default=5.0, help="seconds an alovoice analysis takes"
+    )
+    parser.add_argument("--alovoice-call-ids-file", help="write the alovoice call ids here")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--token", default="demo-token")
     parser.add_argument("--unfinished-share", type=float, default=0.1)
@@ -50,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     calls = Twin24Account(args.calls, args.seed, email=args.email, password=args.password)
     for host in TWIN24_HOSTS:
         emulator.mount(f"/twin24/{host}", getattr(calls, host))
+    recordings = AlovoiceAccount(
+        args.alovoice_calls, args.token, delay_seconds=args.alovoice_delay, seed=args.seed
+    )
+    emulator.mount(ALOVOICE_PREFIX, recordings)
+    if args.alovoice_call_ids_file:
+        Path(args.alovoice_call_ids_file).write_text("\n".join(recordings.call_ids()) + "\n")
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -62,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         for host in TWIN24_HOSTS:
             print(f"twin24 {host} emulator: {emulator.url_for('/twin24/' + host)}", flush=True)
         print(f"twin24 calls from {calls.first_moment().isoformat()}", flush=True)
+        print(f"alovoice emulator: {emulator.url_for(ALOVOICE_PREFIX)}", flush=True)
         while not stop.wait(0.5):
             pass
     return 0

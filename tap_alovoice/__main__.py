@@ -1,0 +1,5 @@
+"""Allows ``python -m tap_alovoice``."""
+
+from tap_alovoice.tap import main
+
+main()

@@ -1,0 +1,42 @@
+"""The call ids to collect: the `call_ids` setting and the lines of `call_ids_file`.
+
+alovoice has no method that lists calls; the ids come from the PBX's own call records.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from pathlib import Path
+
+
+class CallListError(Exception):
+    """The call ids cannot be read; the text names the setting and says why."""
+
+
+def configured_call_ids(config: t.Mapping[str, t.Any]) -> list[str]:
+    """Both sources together, without repeats, in the order given (the list first).
+
+    In the file, one id per line; blank lines and lines starting with ``#`` are skipped.
+    """
+    listed = config.get("call_ids")
+    path = config.get("call_ids_file")
+    if listed is None and not path:
+        msg = "no calls to collect: set call_ids, call_ids_file, or both"
+        raise CallListError(msg)
+    ids = [str(value).strip() for value in listed or []]
+    if path:
+        ids += _read_lines(str(path))
+    return list(dict.fromkeys(i for i in ids if i))
+
+
+def _read_lines(path: str) -> list[str]:
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        msg = f"call_ids_file: cannot read {path}: {exc.strerror or type(exc).__name__}"
+        raise CallListError(msg) from exc
+    except UnicodeDecodeError as exc:
+        msg = f"call_ids_file: {path} is not UTF-8 text"
+        raise CallListError(msg) from exc
+    stripped = (line.strip() for line in text.splitlines())
+    return [line for line in stripped if line and not line.startswith("#")]

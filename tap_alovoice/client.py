@@ -1,0 +1,250 @@
+"""The alovoice client: builds and sends the two requests, and sorts their answers.
+
+Every request goes through the SDK (`request_decorator`, `_request`, `validate_response`), so
+its retries, response checks and metrics apply. The token is part of every URL path, so no
+message here ever shows a URL: requests are named by step and call id instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import threading
+import typing as t
+from http import HTTPStatus
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.streams import RESTStream
+from singer_sdk.streams.rest import PageContext
+
+from tap_alovoice import replies
+from tap_alovoice.describe import (
+    CUT_JSON,
+    RESULT,
+    SUBMIT,
+    describe_body,
+    describe_failure,
+    describe_request,
+    step_and_call,
+)
+from tap_alovoice.redaction import redact
+from tap_alovoice.retries import Trouble, may_arrive_late, wait_before_retry
+
+if t.TYPE_CHECKING:
+    from backoff.types import Details
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import HTTPRequest
+
+
+class TokenRefusedError(FatalAPIError):
+    """alovoice refused the token: no request of the run can succeed."""
+
+
+class NotAlovoiceError(FatalAPIError):
+    """An answer no alovoice endpoint gives, such as a web server's 404 page: a wrong api_url."""
+
+
+class RunStoppedError(Exception):
+    """The run is ending: a request not yet sent is not sent."""
+
+
+class AlovoiceStream(RESTStream[str]):
+    """Base stream: GET requests whose path holds the token and a call id."""
+
+    # The metric endpoint tag: a template, never the URL (see _write_request_duration_log).
+    path = f"/{RESULT}/{{token}}/{{call_id}}"
+    extra_retry_statuses = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT)
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.logger.addFilter(_without_backoff_library_lines)
+        self.stopping = threading.Event()
+        # One connection per concurrent request, kept open between requests.
+        pool = max(int(self.config.get("max_concurrency", 1)), 1)
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool)
+        for scheme in ("http://", "https://"):
+            self.requests_session.mount(scheme, adapter)
+        self._send_with_retries = self.request_decorator(self._send)
+
+    @property
+    def url_base(self) -> str:
+        return str(self.config["api_url"]).rstrip("/")
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config["request_timeout"])
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        return {**super().http_headers, "Accept": "application/json"}
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        """GET {api_url}/{step}/{token}/{call_id}; the step is passed as the page token."""
+        request = super().get_http_request(page=page)
+        call_id = str((page.stream_context or {})["call_id"])
+        token = quote(str(self.config["token"]), safe="")
+        request.url = f"{self.url_base}/{page.next_page_token}/{token}/{quote(call_id, safe='')}"
+        return request
+
+    def prepare(self, step: str, call_id: str) -> requests.PreparedRequest:
+        """The request for one step (RESULT or SUBMIT) of one call."""
+        request = self.get_http_request(page=PageContext({"call_id": call_id}, step))
+        return self.build_prepared_request(
+            method=request.method, url=request.url, headers=request.headers
+        )
+
+    def query_result(self, request: requests.PreparedRequest) -> replies.Reply | Trouble:
+        """Ask for a call's result, retrying 429, 5xx, timeouts and cut bodies."""
+        try:
+            response = self._send_with_retries(request, _context(request))
+        except (RetriableAPIError, requests.RequestException) as exc:
+            return self._trouble(exc, request, self.backoff_max_tries())
+        return self._reply(response)
+
+    def submit(self, request: requests.PreparedRequest) -> replies.Reply | Trouble:
+        """Submit a call once. Never retried here: whether a failed submission went through
+        is only known by asking for the result, which the pipeline does before trying again."""
+        try:
+            response = self._send(request, _context(request))
+        except (RetriableAPIError, requests.RequestException) as exc:
+            return self._trouble(exc, request, 1)
+        return self._reply(response)
+
+    def _reply(self, response: requests.Response) -> replies.Reply:
+        reply = replies.read_reply(response.status_code, response.json())
+        if reply.error is None:
+            return reply
+        return dataclasses.replace(reply, error=self.redact(reply.error))
+
+    def _send(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """The SDK's ``_request``, unless the run is ending (then even a retry is not sent)."""
+        if self.stopping.is_set():
+            raise RunStoppedError
+        return self._request(prepared_request, context)
+
+    def _trouble(
+        self, exception: BaseException, request: requests.PreparedRequest, attempts: int
+    ) -> Trouble:
+        if isinstance(exception, RetriableAPIError):
+            reason = str(exception)
+        else:
+            reason = f"{describe_request(request)}: {describe_failure(exception)}"
+        wait = wait_before_retry(attempts, float(self.config["backoff_factor"]), exception)
+        return Trouble(reason, wait, may_arrive_late(exception))
+
+    def validate_response(self, response: requests.Response) -> None:
+        """Retry what may pass next time; end the run for a refused token or a wrong URL.
+
+        Runs inside the SDK's retry loop, so a cut or non-JSON body is fetched again.
+        """
+        status = response.status_code
+        if status in self.extra_retry_statuses or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
+            raise RetriableAPIError(self.response_error_message(response), response)
+        if status in {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}:
+            raise TokenRefusedError(self._token_refused(response))
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            kind = describe_body(response)
+            if status >= HTTPStatus.BAD_REQUEST and kind != CUT_JSON:
+                raise NotAlovoiceError(self._not_alovoice(response)) from exc
+            text = f"{describe_request(response.request)}: the answer is {kind}"
+            raise RetriableAPIError(text, response) from exc
+        error = replies.vendor_error(payload)
+        if error is not None and replies.names_the_token(self.redact(error)):
+            raise TokenRefusedError(self._token_refused(response))
+        try:
+            replies.read_reply(status, payload)
+        except replies.UnexpectedAnswerError as exc:
+            if status >= HTTPStatus.BAD_REQUEST:
+                raise NotAlovoiceError(self._not_alovoice(response)) from exc
+            text = f"{describe_request(response.request)}: {exc}"
+            raise RetriableAPIError(text, response) from exc
+
+    def response_error_message(self, response: requests.Response) -> str:
+        """One line naming the step and call, never the URL (which holds the token)."""
+        text = (
+            f"{describe_request(response.request)}: HTTP {response.status_code} {response.reason}"
+        )
+        try:
+            error = replies.vendor_error(response.json())
+        except ValueError:
+            error = None
+        return f"{text}: alovoice answered: {self.redact(error)}" if error else text
+
+    def _token_refused(self, response: requests.Response) -> str:
+        refusal = self.response_error_message(response)
+        return f"alovoice refused the token ({refusal}); check the token setting"
+
+    def _not_alovoice(self, response: requests.Response) -> str:
+        host = urlsplit(response.url).netloc
+        return (
+            f"{describe_request(response.request)}: HTTP {response.status_code} "
+            f"{response.reason} from {host}, with no alovoice error body; check api_url"
+        )
+
+    def redact(self, text: str) -> str:
+        """Mask the token in text that came from the server, which may echo it."""
+        token = str(self.config["token"])
+        return redact(text, [token, quote(token, safe="")])
+
+    def _write_request_duration_log(
+        self,
+        endpoint: str,
+        response: requests.Response,
+        context: Context | None,
+        extra_tags: dict[str, t.Any] | None,
+    ) -> None:
+        """Tag each request's metric with the template of its own endpoint."""
+        step = step_and_call(response.request)[0]
+        template = f"/{step}/{{token}}/{{call_id}}" if step in {RESULT, SUBMIT} else endpoint
+        super()._write_request_duration_log(template, response, context, extra_tags)
+
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
+        """Exponential waits, except that a ``Retry-After`` from the server wins."""
+        factor = float(self.config["backoff_factor"])
+        attempt = 0
+        exception = yield  # type: ignore[misc]
+        while True:
+            attempt += 1
+            exception = yield wait_before_retry(attempt, factor, exception)
+
+    def backoff_jitter(self, value: float) -> float:
+        """Up to 10% more, so parallel retries spread out but Retry-After is never cut short."""
+        return value * (1 + random.random() / 10)
+
+    def backoff_max_tries(self) -> int:
+        return int(self.config["max_retries"]) + 1
+
+    def backoff_handler(self, details: Details) -> None:
+        if self.stopping.is_set():  # the run's last line is written; nothing follows it
+            return
+        exception = details.get("exception")
+        if isinstance(exception, RetriableAPIError):
+            reason = str(exception)
+        else:
+            request = details["args"][0] if details.get("args") else None
+            reason = f"{describe_request(request)}: {describe_failure(exception)}"
+        self.logger.warning(
+            "Retry %d of %d in %.1f s: %s",
+            details["tries"],
+            self.backoff_max_tries() - 1,
+            details.get("wait", 0.0),
+            reason,
+        )
+
+
+def _without_backoff_library_lines(record: logging.LogRecord) -> bool:
+    """The backoff library logs each retry with the raw exception, whose text holds the URL;
+    backoff_handler says it in one readable line instead."""
+    return not str(record.msg).startswith(("Backing off ", "Giving up "))
+
+
+def _context(request: requests.PreparedRequest) -> Context:
+    return {"call_id": step_and_call(request)[1]}

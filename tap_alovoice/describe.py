@@ -1,0 +1,61 @@
+"""Requests and failures in words, never with a URL: every alovoice URL holds the token.
+
+The texts of ``requests`` exceptions quote the URL, so they are never shown as they are.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+import requests
+from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
+
+RESULT = "callgetairesult"
+SUBMIT = "callsendai"
+CUT_JSON = "JSON that breaks off"
+
+
+def step_and_call(request: requests.PreparedRequest | None) -> tuple[str, str]:
+    """The step and call id of a request, read from the end of its path (never the token)."""
+    if request is None or not request.path_url:
+        return "", ""
+    parts = urlsplit(request.path_url).path.rstrip("/").split("/")
+    if len(parts) < 3:
+        return "", ""
+    return parts[-3], unquote(parts[-1])
+
+
+def describe_request(request: requests.PreparedRequest | None) -> str:
+    """``result query for call 123`` or ``submission of call 123``."""
+    step, call_id = step_and_call(request)
+    if step == SUBMIT:
+        return f"submission of call {call_id}"
+    if step == RESULT:
+        return f"result query for call {call_id}"
+    return "request"
+
+
+def describe_body(response: requests.Response) -> str:
+    """What a body that is not JSON looks like; its bytes may hold anything, even a secret."""
+    start = response.content[:64].lstrip()
+    if not start:
+        return "empty"
+    if start.startswith(b"<"):
+        return "an HTML or XML page, not JSON"
+    if start.startswith((b"{", b"[")):
+        return CUT_JSON
+    return "text, not JSON"
+
+
+def describe_failure(exception: object) -> str:
+    """A network failure in a few words, without the URL or the connection pool's internals."""
+    if exception is None:
+        return "unknown failure"
+    cause = exception.args[0] if isinstance(exception, Exception) and exception.args else None
+    if isinstance(exception, requests.exceptions.Timeout) or isinstance(cause, Urllib3TimeoutError):
+        return "no answer within the request timeout"
+    if isinstance(exception, requests.exceptions.ChunkedEncodingError):
+        return "the connection broke off while the body was being received"
+    if isinstance(exception, requests.exceptions.ConnectionError):
+        return "the connection failed or was dropped"
+    return type(exception).__name__

@@ -1,0 +1,61 @@
+"""Keeps secret setting values out of every log line, whoever writes it.
+
+alovoice puts the token in every URL path, so any library line that shows a URL (urllib3's
+debug log, a connection error) carries it. Our own messages never include a URL; this filter
+is the net under libraries' messages. Both the raw token and its URL-encoded form are masked.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+from urllib.parse import quote
+
+MASK = "****"
+
+
+class SecretFilter(logging.Filter):
+    """Replaces each secret value in a record's formatted message with a mask."""
+
+    def __init__(self, secrets: t.Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = redact(message, self.secrets)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info:
+            traceback_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_text = redact(traceback_text, self.secrets)
+        return True
+
+
+def redact(text: str, secrets: t.Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret masked."""
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+def secret_values(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> list[str]:
+    """Every secret setting's value, as written and as it appears in a URL path."""
+    properties = schema.get("properties", {})
+    values = [
+        str(config[name])
+        for name, spec in properties.items()
+        if spec.get("secret") and config.get(name)
+    ]
+    return values + [quote(value, safe="") for value in values]
+
+
+def redact_secrets(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> None:
+    """Install the filter on every handler of the root logger, where all records end up."""
+    secret_filter = SecretFilter(secret_values(config, schema))
+    if not secret_filter.secrets:
+        return
+    for handler in logging.getLogger().handlers:
+        installed = [f for f in handler.filters if isinstance(f, SecretFilter)]
+        if not any(f.secrets == secret_filter.secrets for f in installed):
+            handler.addFilter(secret_filter)

@@ -1,0 +1,185 @@
+"""The alovoice streams: one row per call, and its transcript fragments and tags as rows."""
+
+from __future__ import annotations
+
+import logging
+import time
+import typing as t
+from dataclasses import replace
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from singer_sdk.exceptions import FatalAPIError
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.streams import Stream
+
+from tap_alovoice import records, schemas
+from tap_alovoice.calls import configured_call_ids
+from tap_alovoice.client import AlovoiceStream
+from tap_alovoice.ledger import CallLedger
+from tap_alovoice.pipeline import Outcome, Pipeline
+from tap_alovoice.schedule import PollPlan
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
+
+
+class _Checkpoints:
+    """When to write the state during a run: it repeats every settled call id, so not after
+    each call, but after a tenth of the run's calls (at least 50) or 30 s, whichever is first."""
+
+    SECONDS = 30.0
+
+    def __init__(self, calls: int) -> None:
+        self.every = max(50, calls // 10)
+        self.settled = 0
+        self.last = time.monotonic()
+
+    def due(self) -> bool:
+        self.settled += 1
+        if self.settled < self.every and time.monotonic() - self.last < self.SECONDS:
+            return False
+        self.settled, self.last = 0, time.monotonic()
+        return True
+
+
+class AnalysesStream(AlovoiceStream):
+    """One row per call: done, failed, or still pending when the run ended.
+
+    A pending call's row comes at the end of every run until its result is in, and then a
+    done row: targets upsert on the primary key. The stream keeps its own state (see
+    ledger.py), as alovoice has no field to bookmark on: hence no replication key.
+    """
+
+    name = "analyses"
+    primary_keys = ("call_id",)
+    replication_key = None
+    schema = schemas.ANALYSIS
+    # records.py types every value itself, so the SDK need not conform them again.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def __init__(self, tap: Tap) -> None:
+        super().__init__(tap)
+        self.child_rows: dict[str, list[records.Row]] = {"fragments": [], "tags": []}
+        self.failing = False
+        self.logger.addFilter(self._without_generic_failure_line)
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        """Never: a run emits only the calls it collected, and a table version switch would
+        make a target drop the rows of every earlier run."""
+        return False
+
+    def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
+        configured = configured_call_ids(self.config)
+        ledger = CallLedger.from_state(self.stream_state)
+        to_collect, plan = self._plan(configured, ledger)
+        host = urlsplit(str(self.config["api_url"])).netloc
+        pipeline = Pipeline(
+            self, to_collect, ledger.pending, plan, logger=self.logger, where=f"alovoice at {host}"
+        )
+        checkpoints = _Checkpoints(len(to_collect))
+        try:
+            for outcome in pipeline.outcomes():
+                yield self._row(outcome)
+                ledger.record(outcome)  # its rows, children included, are written by now
+                if checkpoints.due():
+                    self._save(ledger, configured, write=True)
+        except FatalAPIError:
+            self.failing = True
+            self._save(ledger, configured, write=True)
+            raise
+        self._save(ledger, configured, write=False)  # the SDK writes the final STATE
+
+    def _plan(self, configured: list[str], ledger: CallLedger) -> tuple[list[str], PollPlan]:
+        """The calls this run collects, and how."""
+        to_collect = ledger.to_collect(configured)
+        self.logger.info(
+            "%d calls configured, %d of them settled by earlier runs; %d calls to collect, "
+            "%d of them submitted in earlier runs",
+            len(configured),
+            sum(ledger.settled(i) for i in configured),
+            len(to_collect),
+            sum(i in ledger.pending for i in to_collect),
+        )
+        plan = PollPlan.from_config(self.config)
+        if self.ABORT_AT_RECORD_COUNT == 1:  # the SDK's connection test, tap-alovoice --test
+            self.logger.info("Connection test: result queries only, nothing is submitted")
+            return to_collect[: plan.max_concurrency], replace(plan, submit=False, max_wait=0)
+        return to_collect, plan
+
+    def _row(self, outcome: Outcome) -> records.Row:
+        collected_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        problems = records.Problems()
+        call_id, answer = outcome.call_id, outcome.answer
+        row = records.analysis_row(
+            call_id,
+            outcome.status,
+            answer,
+            error=outcome.error,
+            collected_at=collected_at,
+            problems=problems,
+        )
+        self.child_rows = {"fragments": [], "tags": []}
+        if outcome.status == "done" and answer is not None:
+            self.child_rows = {
+                "fragments": records.fragment_rows(call_id, answer, collected_at, problems),
+                "tags": records.tag_rows(call_id, answer, collected_at, problems),
+            }
+        for problem in problems:
+            self.logger.warning("Call %s: %s", call_id, problem)
+        return row
+
+    def _save(self, ledger: CallLedger, configured: list[str], *, write: bool) -> None:
+        self.stream_state.update(ledger.state(configured))
+        if write:
+            # The SDK's public way to emit the state now; it only writes when it changed.
+            self.finalize_state_progress_markers(self.stream_state)
+
+    def generate_child_contexts(
+        self, record: dict[str, t.Any], context: Context | None
+    ) -> t.Iterator[Context]:
+        """Fragments and tags come with a done call's row; no request of their own."""
+        if record["status"] == "done":
+            yield {"call_id": record["call_id"]}
+
+    def _without_generic_failure_line(self, record: logging.LogRecord) -> bool:
+        """The run's last line says what failed; the SDK's generic line before it adds nothing."""
+        return not (self.failing and str(record.msg).startswith("An unhandled error occurred"))
+
+
+class CallChildStream(Stream):
+    """Rows of the done call the parent has just emitted."""
+
+    parent_stream_type = AnalysesStream
+    TYPE_CONFORMANCE_LEVEL = AnalysesStream.TYPE_CONFORMANCE_LEVEL
+    state_partitioning_keys: t.ClassVar[list[str]] = []  # one state for all calls, not one each
+    replication_key = None
+
+    def __init__(self, tap: Tap, analyses: AnalysesStream) -> None:
+        super().__init__(tap)
+        self._analyses = analyses
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        return False
+
+    def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
+        yield from self._analyses.child_rows[self.name]
+
+
+class FragmentsStream(CallChildStream):
+    """One row per transcript fragment (`stalk`) of a done call."""
+
+    name = "fragments"
+    primary_keys = ("fragment_id",)
+    schema = schemas.FRAGMENT
+
+
+class TagsStream(CallChildStream):
+    """One row per tag of a done call, matched or not."""
+
+    name = "tags"
+    primary_keys = ("call_id", "position")
+    schema = schemas.TAG

@@ -9,10 +9,6 @@ call (one submission, one result query) no tap can do without. Target: ratio <= 
 
 The tap's wall time includes starting Python and the SDK; the span from its first request to
 its last, as the emulator saw them, is printed as well.
-
-The emulator's sockets are switched to TCP_NODELAY here, as production web servers do:
-without it each answer's body waits for the client's delayed ACK (about 40 ms on Linux),
-which would measure the emulator rather than the tap.
 """
 
 from __future__ import annotations
@@ -24,7 +20,6 @@ from pathlib import Path
 
 from tests.emulator import Emulator, Request, Response
 from tests.emulator.alovoice import AlovoiceAccount
-from tests.emulator.wire import Handler
 from tests.taprun import run_tap
 
 TOKEN = "bench-token"
@@ -59,7 +54,6 @@ def main() -> None:
     parser.add_argument("--max-concurrency", type=int, default=8)
     parser.add_argument("--poll-interval", type=float, default=2.0)
     options = parser.parse_args()
-    Handler.disable_nagle_algorithm = True
 
     account = AlovoiceAccount(
         options.calls, TOKEN, delay_seconds=options.delay, latency_seconds=options.latency

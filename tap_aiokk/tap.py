@@ -8,6 +8,7 @@ import logging
 import sys
 import typing as t
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -174,9 +175,14 @@ def _setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
         errors.append("no filter is set: give call_types (all four export every dialog)")
     for setting, low in (("request_timeout", 1), ("max_retries", 0), ("lookback_minutes", 0)):
         value = config.get(setting)
-        if isinstance(value, (int, float)) and value < low:
+        if _is_number(value) and value < low:
             errors.append(f"{setting}: must be at least {low}")
     return errors
+
+
+def _is_number(value: object) -> t.TypeGuard[int | float | Decimal]:
+    """The SDK reads a config file's fractions as Decimal, its whole numbers as int."""
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ import typing as t
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import OffsetPaginator
 from singer_sdk.streams import Stream
 
@@ -148,16 +147,7 @@ class CallsStream(Twin24Stream[CallsPage | None]):
         self._ties.note(latest_record)
 
     def _start(self, context: Context | None) -> datetime:
-        try:
-            bookmark = self.get_starting_timestamp(context)
-        except ValueError as exc:
-            value = self.get_context_state(context).get("replication_key_value")
-            msg = (
-                f"the calls bookmark in the state ({value!r}) is not a date-time; set it "
-                "with `meltano state set` or clear the state"
-            )
-            raise BadStateError(msg) from exc
-        return _as_utc(bookmark or _start_date(self.config))
+        return _as_utc(self.get_starting_timestamp(context) or _start_date(self.config))
 
     def _end(self) -> datetime:
         """``end_date``, or a little before now: a call may still change within its second."""
@@ -237,10 +227,6 @@ class CallsStream(Twin24Stream[CallsPage | None]):
             self._handover_id = None
             yield {"page_of": record["id"]}
             self.child_rows.clear()
-
-
-class BadStateError(FatalAPIError):
-    """A bookmark that cannot be read: the user must fix or clear the state."""
 
 
 class _Ties:

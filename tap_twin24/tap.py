@@ -8,6 +8,7 @@ import logging
 import sys
 import typing as t
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -204,10 +205,10 @@ def _setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
         errors.append(f"page_size: must be between 1 and {MAX_PAGE}")
     for name, low in (("request_timeout", 1), ("max_retries", 0)):
         value = config.get(name)
-        if isinstance(value, (int, float)) and value < low:
+        if _is_number(value) and value < low:
             errors.append(f"{name}: must be at least {low}")
     hours = config.get("window_hours")
-    if isinstance(hours, (int, float)) and not 1 / 3600 <= hours <= MAX_WINDOW_HOURS:
+    if _is_number(hours) and not 1 / 3600 <= hours <= MAX_WINDOW_HOURS:
         errors.append(f"window_hours: must be between one second and {MAX_WINDOW_HOURS}")
     settle = config.get("settle_seconds")
     if isinstance(settle, int) and settle < 0:
@@ -219,6 +220,30 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.now().astimezone().tzinfo)
 
 
+def _bookmark_problem(state: object) -> str | None:
+    """What is wrong with the calls bookmarks of a state (the SDK would end in a traceback)."""
+    bookmarks = state.get("bookmarks", {}) if isinstance(state, dict) else {}
+    calls = bookmarks.get("calls") if isinstance(bookmarks, dict) else None
+    if not isinstance(calls, dict):
+        return None
+    for entry in [calls, *calls.get("partitions", [])]:
+        value = entry.get("replication_key_value") if isinstance(entry, dict) else None
+        try:
+            if value is not None:
+                datetime.fromisoformat(str(value))
+        except ValueError:
+            return (
+                f"the calls bookmark {value!r} is not a date-time; set it with "
+                "`meltano state set`, or clear the state"
+            )
+    return None
+
+
+def _is_number(value: object) -> t.TypeGuard[int | float | Decimal]:
+    """The SDK reads a config file's fractions as Decimal, its whole numbers as int."""
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
 def main() -> None:
     """The ``tap-twin24`` command: the SDK's CLI, after a check that its input files read.
 
@@ -228,10 +253,12 @@ def main() -> None:
     for option, path in itertools.pairwise(arguments):
         if option in {"--config", "--state", "--catalog"} and path != "ENV":
             try:
-                json.loads(Path(path).read_text(encoding="utf-8"))
+                content = json.loads(Path(path).read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) else f"not JSON ({exc})"
                 _fail(f"cannot read {option} {path}: {reason}")
+            if option == "--state" and (problem := _bookmark_problem(content)):
+                _fail(f"cannot use --state {path}: {problem}")
     TapTwin24.cli()
 
 

@@ -43,6 +43,8 @@ def assert_no_secret(run: TapRun) -> None:
         ({"filter_period_by": "finishedAt"}, ("filter_period_by",)),
         ({"api_url": "ftp://example.com"}, ("api_url",)),
         ({"window_hours": 0}, ("window_hours",)),
+        ({"window_hours": 1e12}, ("window_hours",)),
+        ({"settle_seconds": -1}, ("settle_seconds",)),
     ],
 )
 def test_a_bad_setting_is_one_line_and_exit_1(
@@ -127,3 +129,15 @@ def test_a_dead_host_is_one_line(tmp_path: Path) -> None:
     run = run_tap("tap_twin24", config, tmp_path)
     assert_one_clean_error(run, "kept failing")
     assert_no_secret(run)
+
+
+def test_a_state_whose_bookmark_is_not_a_time_is_one_line(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    config = mount_twin24(emulator, Twin24Account(calls=10))
+    state = {"bookmarks": {"calls": {"replication_key": "updatedAt", "replication_key_value": "x"}}}
+    run = run_tap("tap_twin24", config, tmp_path, state=state)
+    assert run.exit_code == 1
+    assert "Traceback" not in run.stderr
+    (line,) = run.stderr.splitlines()  # before the SDK starts: one plain line
+    assert "calls bookmark 'x' is not a date-time" in line and "meltano state set" in line

@@ -190,7 +190,11 @@ def main() -> None:
 
     The SDK reads them while parsing arguments, where an unreadable one ends in a traceback.
     """
-    arguments = [part for argument in sys.argv[1:] for part in argument.split("=", 1)]
+    arguments = [
+        part
+        for argument in sys.argv[1:]
+        for part in (argument.split("=", 1) if argument.startswith("--") else [argument])
+    ]
     for option, path in itertools.pairwise(arguments):
         if option in {"--config", "--state", "--catalog"} and path != "ENV":
             try:

@@ -100,3 +100,10 @@ def test_secret_filter_masks_messages_and_tracebacks() -> None:
     text = logging.Formatter().format(record)
     assert AIOKK_TOKEN not in text
     assert text.count(MASK) == 2
+
+
+def test_a_config_path_with_an_equals_sign_is_read(emulator: Emulator, tmp_path: Path) -> None:
+    account = AiokkAccount(dialogs=30, token=AIOKK_TOKEN)
+    run = run_tap("tap_aiokk", mount_aiokk(emulator, account), tmp_path / "team=calls")
+    assert run.exit_code == 0, run.stderr[-2000:]
+    assert {r["dialog_id"] for r in run.records("dialogs")} == set(account.finished_ids())

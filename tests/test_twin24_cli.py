@@ -141,3 +141,10 @@ def test_a_state_whose_bookmark_is_not_a_time_is_one_line(
     assert "Traceback" not in run.stderr
     (line,) = run.stderr.splitlines()  # before the SDK starts: one plain line
     assert "calls bookmark 'x' is not a date-time" in line and "meltano state set" in line
+
+
+def test_a_config_path_with_an_equals_sign_is_read(emulator: Emulator, tmp_path: Path) -> None:
+    config = mount_twin24(emulator, Twin24Account(calls=20))
+    run = run_tap("tap_twin24", config, tmp_path / "team=calls")
+    assert run.exit_code == 0, run.stderr[-2000:]
+    assert len(run.records("calls")) == 20

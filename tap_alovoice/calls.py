@@ -16,7 +16,10 @@ class CallListError(Exception):
 def configured_call_ids(config: t.Mapping[str, t.Any]) -> list[str]:
     """Both sources together, without repeats, in the order given (the list first).
 
-    In the file, one id per line; blank lines and lines starting with ``#`` are skipped.
+    In the file, one id per line; blank lines and lines starting with ``#`` are skipped. An
+    empty result is an error, not a run with nothing to do: the state keeps only the settled
+    calls still listed, so a run on an empty list (an export that has not written its file yet)
+    would forget every call settled before.
     """
     listed = config.get("call_ids")
     path = config.get("call_ids_file")
@@ -26,7 +29,20 @@ def configured_call_ids(config: t.Mapping[str, t.Any]) -> list[str]:
     ids = [str(value).strip() for value in listed or []]
     if path:
         ids += _read_lines(str(path))
-    return list(dict.fromkeys(i for i in ids if i))
+    unique = list(dict.fromkeys(i for i in ids if i))
+    if not unique:
+        raise CallListError(_nothing_listed(listed, path))
+    return unique
+
+
+def _nothing_listed(listed: object, path: object) -> str:
+    if listed is not None and path:
+        where = f"call_ids, call_ids_file: the list is empty and {path} lists no call id"
+    elif path:
+        where = f"call_ids_file: {path} lists no call id"
+    else:
+        where = "call_ids: the list is empty"
+    return f"{where}; no run on an empty call list, so the state is kept as it is"
 
 
 def _read_lines(path: str) -> list[str]:

@@ -8,9 +8,10 @@ message here ever shows a URL: requests are named by step and call id instead.
 from __future__ import annotations
 
 import dataclasses
-import logging
+import functools
 import random
 import threading
+import time
 import typing as t
 from http import HTTPStatus
 from urllib.parse import quote, urlsplit
@@ -32,12 +33,24 @@ from tap_alovoice.describe import (
     step_and_call,
 )
 from tap_alovoice.redaction import redact
-from tap_alovoice.retries import Trouble, may_arrive_late, wait_before_retry
+from tap_alovoice.retries import Trouble, may_have_arrived, wait_before_retry
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest
+
+    Send = t.Callable[[requests.PreparedRequest, Context | None], requests.Response]
+
+# What the SDK's request_decorator retries.
+RETRIED = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 class TokenRefusedError(FatalAPIError):
@@ -61,7 +74,6 @@ class AlovoiceStream(RESTStream[str]):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        self.logger.addFilter(_without_backoff_library_lines)
         self.stopping = threading.Event()
         # One connection per concurrent request, kept open between requests.
         pool = max(int(self.config.get("max_concurrency", 1)), 1)
@@ -107,7 +119,7 @@ class AlovoiceStream(RESTStream[str]):
 
     def submit(self, request: requests.PreparedRequest) -> replies.Reply | Trouble:
         """Submit a call once. Never retried here: whether a failed submission went through
-        is only known by asking for the result, which the pipeline does before trying again."""
+        is only known by asking for the result, and the pipeline decides what comes next."""
         try:
             response = self._send(request, _context(request))
         except (RetriableAPIError, requests.RequestException) as exc:
@@ -136,7 +148,7 @@ class AlovoiceStream(RESTStream[str]):
         else:
             reason = f"{describe_request(request)}: {describe_failure(exception)}"
         wait = wait_before_retry(attempts, float(self.config["backoff_factor"]), exception)
-        return Trouble(reason, wait, may_arrive_late(exception))
+        return Trouble(reason, wait, may_have_arrived(exception))
 
     def validate_response(self, response: requests.Response) -> None:
         """Retry what may pass next time; end the run for a refused token or a wrong URL.
@@ -206,6 +218,41 @@ class AlovoiceStream(RESTStream[str]):
         template = f"/{step}/{{token}}/{{call_id}}" if step in {RESULT, SUBMIT} else endpoint
         super()._write_request_duration_log(template, response, context, extra_tags)
 
+    def request_decorator(self, func: Send) -> Send:
+        """The SDK's retries, with its hooks (``backoff_wait_generator``, ``backoff_jitter``,
+        ``backoff_max_tries``, ``backoff_handler``), but with waits that end as soon as the
+        run is stopping: a fatal error or SIGTERM never waits for a Retry-After to run out."""
+
+        @functools.wraps(func)
+        def with_retries(
+            request: requests.PreparedRequest, context: Context | None
+        ) -> requests.Response:
+            waits = self.backoff_wait_generator()
+            next(waits)
+            start, tries = time.monotonic(), 0
+            while True:
+                tries += 1
+                try:
+                    return func(request, context)
+                except RETRIED as exc:
+                    if tries >= self.backoff_max_tries():
+                        raise
+                    wait = self.backoff_jitter(waits.send(exc))
+                    details = {
+                        "target": func,
+                        "args": (request, context),
+                        "kwargs": {},
+                        "tries": tries,
+                        "elapsed": time.monotonic() - start,
+                        "wait": wait,
+                        "exception": exc,
+                    }
+                    self.backoff_handler(t.cast("Details", details))
+                if self.stopping.wait(wait):
+                    raise RunStoppedError
+
+        return with_retries
+
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
         """Exponential waits, except that a ``Retry-After`` from the server wins."""
         factor = float(self.config["backoff_factor"])
@@ -238,12 +285,6 @@ class AlovoiceStream(RESTStream[str]):
             details.get("wait", 0.0),
             reason,
         )
-
-
-def _without_backoff_library_lines(record: logging.LogRecord) -> bool:
-    """The backoff library logs each retry with the raw exception, whose text holds the URL;
-    backoff_handler says it in one readable line instead."""
-    return not str(record.msg).startswith(("Backing off ", "Giving up "))
 
 
 def _context(request: requests.PreparedRequest) -> Context:

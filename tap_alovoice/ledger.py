@@ -1,11 +1,13 @@
-"""The stream's state: which calls are settled, and which are still being analysed.
+"""The stream's state: which calls are settled, and which are still open at alovoice.
 
 Settled calls (done or failed) are never submitted or emitted again; pending calls were
 submitted (by this tap or by someone else) and are polled by the next run without another
-submission. Only the settled calls that are still configured are kept, so the state grows with
-the call list, not with the account's history: a call dropped from the list and added again
-later is asked for again, which costs a result query, never a submission. Pending calls are
-kept whether configured or not, so that a submission is never forgotten.
+submission; unconfirmed calls had a submission that may or may not have reached alovoice, and
+the next run asks for their result before it submits them. Only the settled calls that are still
+configured are kept, so the state grows with the call list, not with the account's history: a
+call dropped from the list and added again later is asked for again, which costs a result query,
+never a submission. Pending and unconfirmed calls are kept whether configured or not, so that a
+submission is never forgotten.
 """
 
 from __future__ import annotations
@@ -17,35 +19,48 @@ if t.TYPE_CHECKING:
     from tap_alovoice.pipeline import Outcome
 
 DONE, FAILED, PENDING = "done_call_ids", "failed_call_ids", "pending_call_ids"
+UNCONFIRMED = "unconfirmed_call_ids"
+
+
+class StateError(ValueError):
+    """The saved state is not one this tap wrote; the text says which part and why."""
 
 
 @dataclass
 class CallLedger:
-    """Calls settled or pending, as saved in ``bookmarks.analyses`` of the Singer state."""
+    """Calls settled or open, as saved in ``bookmarks.analyses`` of the Singer state."""
 
     done: set[str] = field(default_factory=set)
     failed: set[str] = field(default_factory=set)
     pending: dict[str, str] = field(default_factory=dict)  # call id -> pending since (UTC)
+    unconfirmed: dict[str, str] = field(default_factory=dict)  # call id -> submitted at (UTC)
 
     @classmethod
     def from_state(cls, state: t.Mapping[str, t.Any]) -> CallLedger:
+        """The ledger of a state; StateError when a part of it has the wrong type."""
         return cls(
-            {str(i) for i in state.get(DONE) or []},
-            {str(i) for i in state.get(FAILED) or []},
-            {str(i): str(since) for i, since in (state.get(PENDING) or {}).items()},
+            set(_ids(state, DONE)),
+            set(_ids(state, FAILED)),
+            _times(state, PENDING),
+            _times(state, UNCONFIRMED),
         )
 
     def settled(self, call_id: str) -> bool:
         return call_id in self.done or call_id in self.failed
 
     def to_collect(self, configured: t.Sequence[str]) -> list[str]:
-        """Configured calls not settled yet, then pending calls no longer configured."""
+        """Configured calls not settled yet, then open calls no longer configured."""
         open_calls = [i for i in configured if not self.settled(i)]
         listed = set(configured)
-        return open_calls + [i for i in self.pending if i not in listed and not self.settled(i)]
+        earlier = dict.fromkeys([*self.pending, *self.unconfirmed])
+        return open_calls + [i for i in earlier if i not in listed and not self.settled(i)]
 
     def record(self, outcome: Outcome) -> None:
         """Take in an outcome once its rows have been written."""
+        if outcome.status == "unconfirmed":
+            self.unconfirmed[outcome.call_id] = outcome.pending_since or ""
+            return
+        self.unconfirmed.pop(outcome.call_id, None)
         if outcome.status == "pending":
             self.pending[outcome.call_id] = outcome.pending_since or ""
             return
@@ -58,4 +73,51 @@ class CallLedger:
             DONE: sorted(self.done & listed),
             FAILED: sorted(self.failed & listed),
             PENDING: dict(sorted(self.pending.items())),
+            UNCONFIRMED: dict(sorted(self.unconfirmed.items())),
         }
+
+
+def check_state(state: object, stream: str) -> None:
+    """StateError, with one line that says what is wrong, unless the Singer state has the
+    shape the SDK and this tap read (``stream``: the bookmark this tap keeps its ledger in)."""
+    if not isinstance(state, dict):
+        raise _unusable(f"it is {_shown(state)}, not an object")
+    bookmarks = state.get("bookmarks", {})
+    if not isinstance(bookmarks, dict):
+        raise _unusable(f"bookmarks must be an object, not {_shown(bookmarks)}")
+    for name, bookmark in bookmarks.items():
+        if not isinstance(bookmark, dict):
+            raise _unusable(f"bookmarks.{name} must be an object, not {_shown(bookmark)}")
+    try:
+        CallLedger.from_state(bookmarks.get(stream) or {})
+    except StateError as exc:
+        raise _unusable(f"bookmarks.{stream}.{exc}") from exc
+
+
+def _unusable(reason: str) -> StateError:
+    return StateError(f"cannot use --state: {reason}; fix it with `meltano state set` or clear it")
+
+
+def _ids(state: t.Mapping[str, t.Any], key: str) -> list[str]:
+    value = state.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+        msg = f"{key} must be a list of call ids (strings), not {_shown(value)}"
+        raise StateError(msg)
+    return value
+
+
+def _times(state: t.Mapping[str, t.Any], key: str) -> dict[str, str]:
+    value = state.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        msg = f"{key} must be an object of call ids to times (strings), not {_shown(value)}"
+        raise StateError(msg)
+    return dict(value)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"

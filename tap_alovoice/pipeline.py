@@ -3,20 +3,35 @@
 alovoice bills every submission, and only alovoice knows for certain what was submitted (a
 run can be killed between a submission and the state that records it). So each call starts
 with a result query: "not found" means never submitted, and only then is the call submitted.
-A submission is never retried blindly either: when it fails, the result is queried again
-(after request_timeout at least, in case the submission is still on its way) before another.
+
+A submission is never sent twice in a run when the first may have arrived. After a 5xx (often
+a proxy's, while alovoice goes on), a timeout, a dropped connection or a cut answer, alovoice
+may register it even later, so its result is asked for once more (after request_timeout at
+least), and a call alovoice still does not know is left "unconfirmed": the state keeps it, and
+the next run asks for its result before it submits it. Only a submission that cannot have
+arrived (429, 408, no connection) is sent again in the same run, after a result query too. A
+submission that alovoice refuses with an error text is left for the next run as well.
+
+Error answers are held back while alovoice is seen to know none of the run's calls: "not found"
+for three or more calls then means a wrong api_url or call list, and the same error text for
+three or more calls an error about the account (such as a token refused in words the tap does
+not recognise). Either ends the run, and no call is recorded as failed.
 
 The scheduler runs in the calling thread and keeps at most `max_concurrency` requests in
-flight in a thread pool (see schedule.py for the order). Outcomes are yielded from the calling
-thread as they arrive, so each row is written as soon as its result is in.
+flight in a pool of daemon threads (see schedule.py for the order): when the run ends early, a
+request still in flight does not hold the process up, and a worker waiting to retry stops at
+once. Outcomes are yielded from the calling thread as they arrive, so each row is written as
+soon as its result is in.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import typing as t
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -31,8 +46,10 @@ if t.TYPE_CHECKING:
 
     import requests
 
-# With this many calls unknown to alovoice and none known, the URL or the list is wrong.
+# With this many calls unknown to alovoice (or failed with one text) and none known, the URL,
+# the list or the account is wrong.
 ALL_UNKNOWN = 3
+UNCONFIRMED = "unconfirmed"
 
 
 class Client(t.Protocol):
@@ -45,7 +62,11 @@ class Client(t.Protocol):
 
 @dataclass(frozen=True)
 class Outcome:
-    """A call's status at the end of its part of the run: "done", "failed" or "pending"."""
+    """A call's status at the end of its part of the run: "done", "failed" or "pending".
+
+    "unconfirmed" is no row: a submission that may or may not have reached alovoice, for the
+    state to keep until a later result query settles it (``pending_since``: when it was sent).
+    """
 
     call_id: str
     status: str
@@ -61,6 +82,7 @@ class _Call:
     answer: t.Mapping[str, t.Any] | None = None
     polls: int = 0
     failed_submissions: int = 0
+    submission_unsure: bool = False  # a submission may have arrived: never sent again this run
     checked: bool = False  # its status is known (or this run gave up finding out)
 
 
@@ -84,14 +106,21 @@ class Pipeline:
         if not self.calls:
             self.schedule.deadline = time.monotonic()
         self.waiting: dict[str, None] = {}  # submitted, result not in yet; in call order
-        self.unknown: list[Outcome] = []  # held back until alovoice is seen to know a call
+        # Held back until alovoice is seen to know a call of the run:
+        self.held: list[tuple[Kind, Outcome]] = []  # failed calls, NOT_FOUND or FAILED
+        self.left_alone: list[tuple[str, str | None]] = []  # never submitted, submit is false
+        self.refused: list[tuple[str, str]] = []  # submissions refused with an error text
+        self.unconfirmed: set[str] = set()  # submissions that may or may not have arrived
         self.report = RunReport(logger, where, plan.max_retries)
         self.inflight: dict[Future[Reply | Trouble], tuple[str, str]] = {}
 
     def outcomes(self) -> t.Iterator[Outcome]:
-        """Done and failed calls as they come, then the calls still pending at the end."""
+        """Done and failed calls as they come, then the calls still pending at the end.
+
+        Unconfirmed submissions come as soon as they happen, for the state only.
+        """
         self.client.stopping.clear()
-        pool = ThreadPoolExecutor(self.plan.max_concurrency, thread_name_prefix="alovoice")
+        pool = _Workers(self.plan.max_concurrency)
         try:
             while True:
                 self._dispatch(pool)
@@ -99,21 +128,21 @@ class Pipeline:
                     break
                 for future in self._wait_for_answers():
                     yield from self._settle(future)
-                next_query = self.schedule.next_moment()
+                next_query = self.schedule.next_moment(time.monotonic())
                 self.report.progress(len(self.waiting), self.unchecked, next_query)
             if self.report.counts["answered"] == 0 and self.report.counts["gave up"]:
                 raise self.report.unavailable()
-            yield from self._release_unknown()
+            yield from self._release_held(final=True)
             for call_id in self.waiting:
                 call = self.calls[call_id]
                 pending = Outcome(call_id, "pending", call.answer, None, call.pending_since)
                 yield self._count(pending)
-            self.report.summary(len(self.waiting))
+            self.report.summary(len(self.waiting), len(self.unconfirmed), len(self.refused))
         finally:
             self.client.stopping.set()
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown()
 
-    def _dispatch(self, pool: ThreadPoolExecutor) -> None:
+    def _dispatch(self, pool: _Workers) -> None:
         now = time.monotonic()
         while len(self.inflight) < self.plan.max_concurrency:
             task = self.schedule.next_request(now)
@@ -125,11 +154,12 @@ class Pipeline:
             self.inflight[pool.submit(send, request)] = task
 
     def _wait_for_answers(self) -> set[Future[Reply | Trouble]]:
+        now = time.monotonic()
         moments = [self.report.next_progress]
-        next_moment = self.schedule.next_moment()
+        next_moment = self.schedule.next_moment(now)
         if next_moment is not None and len(self.inflight) < self.plan.max_concurrency:
             moments.append(next_moment)
-        timeout = max(min(moments) - time.monotonic(), 0.0)
+        timeout = max(min(moments) - now, 0.0)
         if not self.inflight:
             time.sleep(timeout)
             return set()
@@ -138,45 +168,87 @@ class Pipeline:
     def _settle(self, future: Future[Reply | Trouble]) -> t.Iterator[Outcome]:
         call_id, step = self.inflight.pop(future)
         call, result = self.calls[call_id], future.result()
-        if isinstance(result, Trouble):
-            if step == SUBMIT:
-                self._submission_failed(call, result)
-            else:
-                self._gave_up(call, result)
-            return
+        if not isinstance(result, Trouble):
+            yield from self._answered(call, step, result)
+        elif step == SUBMIT:
+            yield from self._submission_failed(call, result)
+        else:
+            self._gave_up(call, result)
+
+    def _answered(self, call: _Call, step: str, result: Reply) -> t.Iterator[Outcome]:
+        call_id = call.call_id
         self.report.answered(known=result.answer is not None)
         if result.answer is not None:
-            yield from self._release_unknown()
+            self.unconfirmed.discard(call_id)
+            yield from self._release_held()
         if result.kind is Kind.DONE and step != SUBMIT:
-            yield self._final(call, Outcome(call_id, "done", result.answer))
-        elif result.kind in {Kind.DONE, Kind.PENDING}:
+            yield self._count(self._final(call, Outcome(call_id, "done", result.answer)))
+        elif result.kind in {Kind.DONE, Kind.PENDING} or (
+            step == SUBMIT and result.answer is not None
+        ):
+            # An acknowledgement, even one with an error in it: the result query settles it.
             call.answer = result.answer
             self._wait_for_result(call)
+        elif step == SUBMIT and result.kind is Kind.FAILED:
+            self._submission_refused(call, result.error or "")
         elif result.kind is Kind.NOT_FOUND and step != SUBMIT and call.pending_since is None:
-            self._not_submitted(call)
+            if call.submission_unsure:
+                self._still_unconfirmed(call)
+            else:
+                self._not_submitted(call, result.error)
         else:
             answer = result.answer or call.answer  # an error body loses the acknowledgement
             failed = self._final(call, Outcome(call_id, "failed", answer, result.error))
-            if result.kind is Kind.NOT_FOUND and not self.report.counts["known"]:
-                self.unknown.append(failed)
-            else:
+            if self.report.counts["known"]:
                 self.logger.warning("Call %s: %s; recorded as failed", call_id, result.error)
                 yield self._count(failed)
+            else:
+                self.held.append((result.kind, failed))
 
-    def _release_unknown(self) -> t.Iterator[Outcome]:
-        """Unknown calls are failed calls, once alovoice is seen to know some (or a few)."""
-        if len(self.unknown) >= ALL_UNKNOWN and not self.report.counts["known"]:
-            raise self.report.none_known([(o.call_id, o.error) for o in self.unknown])
-        for outcome in self.unknown:
-            self.logger.warning("Call %s: %s; recorded as failed", outcome.call_id, outcome.error)
-            yield self._count(outcome)
-        self.unknown.clear()
+    def _release_held(self, *, final: bool = False) -> t.Iterator[Outcome]:
+        """Held-back failures are failed calls once alovoice is seen to know some call.
+
+        At the end of a run in which it knew none: three or more calls unknown, or failed with
+        one text, end the run; fewer unknown calls are failed calls, and other failures are left
+        for the next run, as they may be about the account rather than the calls.
+        """
+        known = bool(self.report.counts["known"])
+        if not known and not final:
+            return
+        if not known:
+            self._stop_if_nothing_known()
+        for kind, outcome in self.held:
+            if known or kind is Kind.NOT_FOUND:
+                self.logger.warning(
+                    "Call %s: %s; recorded as failed", outcome.call_id, outcome.error
+                )
+                yield self._count(outcome)
+            else:
+                self.logger.warning(
+                    "Call %s: %s; alovoice knew no call of this run, so this may be about the "
+                    "account rather than the call: not recorded as failed, the next run asks again",
+                    outcome.call_id,
+                    outcome.error,
+                )
+        self.held.clear()
+
+    def _stop_if_nothing_known(self) -> None:
+        texts = Counter(o.error or "" for kind, o in self.held if kind is Kind.FAILED)
+        texts.update(text for _, text in self.refused)
+        if texts:
+            text, count = texts.most_common(1)[0]
+            if count >= ALL_UNKNOWN:
+                raise self.report.account_error(text, count)
+        unknown = [(o.call_id, o.error) for kind, o in self.held if kind is Kind.NOT_FOUND]
+        unknown += self.left_alone
+        if len(unknown) >= ALL_UNKNOWN:
+            raise self.report.none_known(unknown, submitting=self.plan.submit)
 
     def _count(self, outcome: Outcome) -> Outcome:
         self.report.counts[outcome.status] += 1
         return outcome
 
-    def _not_submitted(self, call: _Call) -> None:
+    def _not_submitted(self, call: _Call, error: str | None) -> None:
         if self.plan.submit:
             self.schedule.submit(call.call_id)
             return
@@ -184,12 +256,13 @@ class Pipeline:
             "Call %s was never submitted for analysis; submit is false, so it is left alone",
             call.call_id,
         )
+        self.left_alone.append((call.call_id, error))
         self.report.counts["left alone"] += 1
         self._checked(call)
 
     def _wait_for_result(self, call: _Call) -> None:
         if call.pending_since is None:
-            call.pending_since = datetime.now(UTC).isoformat(timespec="seconds")
+            call.pending_since = _utc_now()
         self.waiting[call.call_id] = None
         self._checked(call)
         self.schedule.query_at(time.monotonic() + self.plan.poll_wait(call.polls), call.call_id)
@@ -215,18 +288,51 @@ class Pipeline:
                     len(self.waiting),
                 )
 
-    def _submission_failed(self, call: _Call, trouble: Trouble) -> None:
+    def _submission_failed(self, call: _Call, trouble: Trouble) -> t.Iterator[Outcome]:
+        now = time.monotonic()
+        if trouble.may_have_arrived:
+            call.submission_unsure = True
+            self.unconfirmed.add(call.call_id)
+            pause = max(trouble.wait, self.plan.request_timeout)
+            self.logger.warning(
+                "%s; alovoice may have received it, so it is not sent again in this run: its "
+                "result is asked for in %.1f s, and a call alovoice does not know by then is left "
+                "for the next run, which asks again before submitting it",
+                trouble.reason,
+                pause,
+            )
+            self.schedule.query_at(now + pause, call.call_id)
+            yield Outcome(call.call_id, UNCONFIRMED, pending_since=_utc_now())
+            return
         call.failed_submissions += 1
         if call.failed_submissions > self.plan.max_retries:
             self._gave_up(call, trouble)
             return
-        pause = max(trouble.wait, self.plan.request_timeout if trouble.may_arrive_late else 0)
         self.logger.warning(
             "%s; asking for its result in %.1f s, to submit again only if it did not arrive",
             trouble.reason,
-            pause,
+            trouble.wait,
         )
-        self.schedule.query_at(time.monotonic() + pause, call.call_id)
+        self.schedule.query_at(now + trouble.wait, call.call_id)
+
+    def _still_unconfirmed(self, call: _Call) -> None:
+        self.logger.warning(
+            "Call %s: alovoice does not know it yet after a submission that may have reached "
+            "it; not submitted again in this run. The next run asks for its result first, and "
+            "submits it only if alovoice still does not know it",
+            call.call_id,
+        )
+        self._checked(call)
+
+    def _submission_refused(self, call: _Call, error: str) -> None:
+        self.refused.append((call.call_id, error))
+        self.logger.warning(
+            "submission of call %s: alovoice answered: %s; not recorded as failed, the next run "
+            "asks for its result and submits it again only if alovoice does not know it",
+            call.call_id,
+            error,
+        )
+        self._checked(call)
 
     def _gave_up(self, call: _Call, trouble: Trouble) -> None:
         self.report.gave_up(trouble.reason)
@@ -235,3 +341,56 @@ class Pipeline:
         self._checked(call)
         if self.report.failures_in_a_row >= max(3, self.plan.max_concurrency):
             raise self.report.unavailable()
+
+
+_Job = tuple[Future[Reply | Trouble], t.Callable[[t.Any], Reply | Trouble], t.Any]
+
+
+class _Workers:
+    """A fixed number of daemon threads that run requests.
+
+    Unlike a ThreadPoolExecutor's, whose threads the interpreter joins at exit, they let the
+    process end while a request is still in flight after a fatal error or SIGTERM.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self.threads = [
+            threading.Thread(target=self._work, name=f"alovoice-{n}", daemon=True)
+            for n in range(size)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def submit(
+        self, send: t.Callable[[t.Any], Reply | Trouble], request: t.Any
+    ) -> Future[Reply | Trouble]:
+        future: Future[Reply | Trouble] = Future()
+        self.jobs.put((future, send, request))
+        return future
+
+    def shutdown(self) -> None:
+        """Let each thread end after its current request; jobs not started are dropped."""
+        while True:
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job[0].cancel()
+        for _ in self.threads:
+            self.jobs.put(None)
+
+    def _work(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            future, send, request = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(send(request))
+            except BaseException as exc:  # handed to the caller, as an executor does
+                future.set_exception(exc)
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

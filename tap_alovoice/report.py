@@ -22,6 +22,10 @@ class NoCallKnownError(FatalAPIError):
     """alovoice knows none of the calls: a wrong api_url or call id list, not unknown calls."""
 
 
+class AccountError(FatalAPIError):
+    """alovoice gave the same error for many calls and knows none: it is about the account."""
+
+
 class RunReport:
     """Counts what happened to the run's calls, and puts it in words."""
 
@@ -52,12 +56,26 @@ class RunReport:
             "the next run collects every call not collected yet"
         )
 
-    def none_known(self, unknown: t.Sequence[tuple[str, str | None]]) -> NoCallKnownError:
+    def none_known(
+        self, unknown: t.Sequence[tuple[str, str | None]], *, submitting: bool
+    ) -> NoCallKnownError:
         call_id, error = unknown[-1]
+        never = (
+            ""
+            if submitting
+            else " (this run submits nothing, and a call never submitted is unknown to it too)"
+        )
         return NoCallKnownError(
             f"{self.where} knows none of the {len(unknown)} calls it was asked about "
-            f"(call {call_id}: {error}); check api_url and the call ids. "
+            f"(call {call_id}: {error}); check api_url and the call ids{never}. "
             "No call was recorded as failed"
+        )
+
+    def account_error(self, error: str, calls: int) -> AccountError:
+        return AccountError(
+            f"{self.where} answered {error!r} for {calls} calls and knows none of the calls "
+            "of this run: an error about the account or the token, not about the calls; "
+            "check the token and api_url. No call was recorded as failed"
         )
 
     def progress(self, waiting: int, unchecked: int, next_query: float | None) -> None:
@@ -76,13 +94,16 @@ class RunReport:
             f"{max(next_query - now, 0):.0f} s" if next_query is not None else "-",
         )
 
-    def summary(self, waiting: int) -> None:
+    def summary(self, waiting: int, unconfirmed: int, refused: int) -> None:
         self.logger.info(
             "Analyses: %d done, %d failed, %d still being analysed (the next run collects "
-            "them), %d never submitted and left alone, %d not reached after retries",
+            "them), %d never submitted and left alone, %d not reached after retries, "
+            "%d submissions not confirmed and %d refused (the next run asks about them first)",
             self.counts["done"],
             self.counts["failed"],
             waiting,
             self.counts["left alone"],
             self.counts["gave up"],
+            unconfirmed,
+            refused,
         )

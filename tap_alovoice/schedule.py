@@ -78,8 +78,11 @@ class Schedule:
             return heapq.heappop(timed)[2], RESULT
         return None
 
-    def next_moment(self) -> float | None:
-        """When a request falls due, or the deadline passes, whichever is first."""
+    def next_moment(self, now: float) -> float | None:
+        """When a request falls due, or the deadline passes, whichever is first; None once
+        the deadline has passed, as no timed request is sent after it."""
+        if self.deadline is not None and now >= self.deadline:
+            return None
         due = self.timed[0][0] if self.timed else None
         moments = [m for m in (due, self.deadline) if m is not None]
         return min(moments) if moments else None

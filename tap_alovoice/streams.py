@@ -17,7 +17,7 @@ from tap_alovoice import records, schemas
 from tap_alovoice.calls import configured_call_ids
 from tap_alovoice.client import AlovoiceStream
 from tap_alovoice.ledger import CallLedger
-from tap_alovoice.pipeline import Outcome, Pipeline
+from tap_alovoice.pipeline import UNCONFIRMED, Outcome, Pipeline
 from tap_alovoice.schedule import PollPlan
 
 if t.TYPE_CHECKING:
@@ -73,7 +73,7 @@ class AnalysesStream(AlovoiceStream):
 
     def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         configured = configured_call_ids(self.config)
-        ledger = CallLedger.from_state(self.stream_state)
+        ledger = CallLedger.from_state(self.stream_state)  # checked by the tap's load_state
         to_collect, plan = self._plan(configured, ledger)
         host = urlsplit(str(self.config["api_url"])).netloc
         pipeline = Pipeline(
@@ -82,7 +82,8 @@ class AnalysesStream(AlovoiceStream):
         checkpoints = _Checkpoints(len(to_collect))
         try:
             for outcome in pipeline.outcomes():
-                yield self._row(outcome)
+                if outcome.status != UNCONFIRMED:  # no row: only the state keeps it
+                    yield self._row(outcome)
                 ledger.record(outcome)  # its rows, children included, are written by now
                 if checkpoints.due():
                     self._save(ledger, configured, write=True)
@@ -97,11 +98,12 @@ class AnalysesStream(AlovoiceStream):
         to_collect = ledger.to_collect(configured)
         self.logger.info(
             "%d calls configured, %d of them settled by earlier runs; %d calls to collect, "
-            "%d of them submitted in earlier runs",
+            "%d of them submitted in earlier runs, %d with a submission not confirmed",
             len(configured),
             sum(ledger.settled(i) for i in configured),
             len(to_collect),
             sum(i in ledger.pending for i in to_collect),
+            sum(i in ledger.unconfirmed and i not in ledger.pending for i in to_collect),
         )
         plan = PollPlan.from_config(self.config)
         if self.ABORT_AT_RECORD_COUNT == 1:  # the SDK's connection test, tap-alovoice --test

@@ -19,7 +19,7 @@ PREFIX = "/alovoice"
 def alovoice_account(calls: int | t.Iterable[str] = 20, **kwargs: t.Any) -> AlovoiceAccount:
     """An account whose token is the canary, with a short analysis delay."""
     kwargs.setdefault("token", ALOVOICE_TOKEN)
-    kwargs.setdefault("delay_seconds", 0.3)
+    kwargs.setdefault("delay_seconds", 0.15)
     return AlovoiceAccount(calls, **kwargs)
 
 
@@ -30,8 +30,8 @@ def mount_alovoice(emulator: Emulator, account: AlovoiceAccount) -> dict[str, t.
         "api_url": emulator.url_for(PREFIX),
         "token": ALOVOICE_TOKEN,
         "call_ids": account.call_ids(),
-        "poll_interval": 0.2,
-        "poll_interval_max": 0.5,
+        "poll_interval": 0.1,
+        "poll_interval_max": 0.3,
         "max_wait": 30,
         "request_timeout": 2,
         "max_retries": 10,

@@ -9,8 +9,10 @@ import sys
 import typing as t
 from pathlib import Path
 
+import pytest
+
 from tap_alovoice.redaction import MASK, SecretFilter, secret_values
-from tap_alovoice.tap import TapAlovoice
+from tap_alovoice.tap import TapAlovoice, main
 from tests.alovoice_support import (
     ALOVOICE_TOKEN,
     ALOVOICE_TOKEN_IN_URL,
@@ -28,7 +30,13 @@ def tap_output(*args: str) -> t.Any:
 
 
 def test_about_marks_the_token_secret_and_gives_defaults() -> None:
-    settings = tap_output("--about", "--format=json")["settings"]
+    about = tap_output("--about", "--format=json")
+    # It never sends ACTIVATE_VERSION, and BATCH files would come after the state they settle.
+    assert "activate-version" not in about["capabilities"]
+    assert "batch" not in about["capabilities"]
+    assert {"catalog", "state", "discover", "about"} <= set(about["capabilities"])
+    settings = about["settings"]
+    assert "batch_config" not in settings["properties"]
     properties = settings["properties"]
     assert settings["required"] == ["token"]
     assert properties["token"]["secret"] is True
@@ -96,3 +104,70 @@ def test_connection_test_submits_nothing(emulator: Emulator, tmp_path: Path) -> 
     assert account.requests["callsendai"] == 0
     assert 0 < account.requests["callgetairesult"] <= 8
     assert ALOVOICE_TOKEN not in completed.stdout + completed.stderr
+
+
+def connection_test(config: dict[str, t.Any], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return subprocess.run(
+        [sys.executable, "-m", "tap_alovoice", "--config", str(path), "--test"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def error_lines(completed: subprocess.CompletedProcess[str]) -> list[str]:
+    assert completed.returncode == 1, completed.stderr[-2000:]
+    assert "Traceback" not in completed.stderr
+    assert "canary-alovoice-token" not in completed.stdout + completed.stderr
+    return [line for line in completed.stderr.splitlines() if "| ERROR" in line]
+
+
+def test_connection_test_failures_are_one_line(emulator: Emulator, tmp_path: Path) -> None:
+    account = alovoice_account(5, token="the-real-token")
+    config = mount_alovoice(emulator, account)
+
+    [refused] = error_lines(connection_test(config, tmp_path))
+    assert "alovoice refused the token" in refused
+    assert "check the token setting" in refused
+
+    config["max_concurrency"] = 0
+    lines = error_lines(connection_test(config, tmp_path))
+    assert lines[0].endswith("0 is less than the minimum of 1 in config['max_concurrency']")
+    assert [line for line in lines[1:] if "Config validation failed" not in line] == []
+    assert account.requests.total <= 5, "the second test sent nothing"
+
+
+def test_connection_test_against_a_wrong_api_url_fails(emulator: Emulator, tmp_path: Path) -> None:
+    account = alovoice_account(5)
+    config = mount_alovoice(emulator, account)
+    config["api_url"] = emulator.url_for("/alovoice-v2")
+
+    [line] = error_lines(connection_test(config, tmp_path))
+
+    assert "knows none of the 5 calls" in line
+    assert "check api_url" in line
+    assert account.requests.total == 0
+
+
+def test_a_config_path_with_an_equals_sign_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only options are split at "=" (``--config=PATH``); a path keeps its own."""
+    folder = tmp_path / "team=calls"
+    folder.mkdir()
+    config = folder / "config.json"
+    config.write_text(json.dumps({"token": "x", "call_ids": ["1"]}))
+    started: list[list[str]] = []
+    monkeypatch.setattr(TapAlovoice, "cli", lambda: started.append(sys.argv[1:]))
+    for arguments in (["--config", str(config)], [f"--config={config}"]):
+        monkeypatch.setattr(sys, "argv", ["tap-alovoice", *arguments])
+        main()
+    assert started == [["--config", str(config)], [f"--config={config}"]]
+
+    monkeypatch.setattr(sys, "argv", ["tap-alovoice", f"--config={folder}/missing.json"])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 1
+    assert len(started) == 2

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
+import signal
 import subprocess
 import sys
+import time
 import typing as t
 from pathlib import Path
 
 import pytest
+from singer_sdk.exceptions import ConfigValidationError
 
+from tap_alovoice.tap import TapAlovoice
 from tests.alovoice_support import (
     ALOVOICE_TOKEN,
     PREFIX,
@@ -22,6 +27,8 @@ from tests.alovoice_support import (
 from tests.emulator import Emulator, FaultPlan, Request, Response
 from tests.emulator.alovoice import INVALID_TOKEN
 from tests.taprun import TapRun, run_tap
+
+SETTINGS = {"token": ALOVOICE_TOKEN, "call_ids": ["1716207617.2391"]}
 
 
 def assert_fails_cleanly(run: TapRun, *expected_words: str) -> str:
@@ -79,26 +86,39 @@ def test_token_echoed_by_the_server_is_masked(emulator: Emulator, tmp_path: Path
     ("change", "named"),
     [
         ({"call_ids": None}, "set call_ids, call_ids_file, or both"),
+        ({"call_ids": []}, "call_ids: the list is empty"),
         ({"call_ids_file": "no/such/calls.txt"}, "call_ids_file: cannot read no/such/calls.txt"),
         ({"max_concurrency": 0}, "config['max_concurrency']"),
         ({"poll_interval_max": 0.1}, "poll_interval_max"),
+        ({"batch_config": {"encoding": {"format": "jsonl"}}}, "batch_config: tap-alovoice does"),
     ],
 )
-def test_bad_config_is_one_line_naming_the_setting(
-    emulator: Emulator, tmp_path: Path, change: dict[str, t.Any], named: str
-) -> None:
-    account = alovoice_account(3)
-    config = {**mount_alovoice(emulator, account), **change}
+def test_each_bad_setting_is_named(change: dict[str, t.Any], named: str) -> None:
+    config = {**SETTINGS, **change}
     config = {key: value for key, value in config.items() if value is not None}
+    with pytest.raises(ConfigValidationError) as failure:
+        TapAlovoice(config=config, validate_config=True)
+    assert [error for error in failure.value.errors if named in error] == failure.value.errors
 
-    run = run_tap("tap_alovoice", config, tmp_path)
+
+def test_bad_config_is_one_line_naming_the_setting(emulator: Emulator, tmp_path: Path) -> None:
+    """An export that has not written its call list yet must not make the state forget calls."""
+    account = alovoice_account(3)
+    config = mount_alovoice(emulator, account)
+    listing = tmp_path / "calls.txt"
+    listing.write_text("# calls of 2025-05-01\n\n", encoding="utf-8")
+    del config["call_ids"]
+    config["call_ids_file"] = str(listing)
+    state = {"bookmarks": {"analyses": {"done_call_ids": account.call_ids()}}}
+
+    run = run_tap("tap_alovoice", config, tmp_path / "run", state=state)
 
     assert run.exit_code == 1
     assert "Traceback" not in run.stderr
-    assert [line for line in run.error_lines if named in line], run.stderr[-2000:]
-    assert [line for line in run.error_lines if "Config validation failed" not in line] == [
-        line for line in run.error_lines if named in line
-    ]
+    named = [line for line in run.error_lines if f"call_ids_file: {listing} lists no" in line]
+    assert len(named) == 1, run.stderr[-2000:]
+    assert [line for line in run.error_lines if "Config validation failed" not in line] == named
+    assert run.messages == [], "no STATE: the saved state stays as it was"
     assert account.requests.total == 0
     assert_no_token(run)
 
@@ -217,3 +237,91 @@ def test_unreadable_config_file_is_one_line(tmp_path: Path) -> None:
     assert completed.returncode == 1
     [line] = completed.stderr.strip().splitlines()
     assert line.endswith(f"cannot read --config {missing}: No such file or directory")
+
+
+def test_one_error_text_for_every_call_ends_the_run_and_fails_none(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """A refusal that does not say "token" is still not about the calls: nothing is failed."""
+    account = alovoice_account(5, delay_seconds=0.1)
+    config = mount_alovoice(emulator, account)
+    denied = Always(Response.json({"error": "Доступ запрещён"}, 200))  # "access denied"
+    emulator.mount(PREFIX, denied)
+
+    first = run_tap("tap_alovoice", config, tmp_path / "first")
+
+    assert_fails_cleanly(first, "'Доступ запрещён' for 5 calls", "No call was recorded as failed")
+    assert first.records("analyses") == []
+    assert all(not s["bookmarks"]["analyses"]["failed_call_ids"] for s in first.states)
+    assert denied.requests == 5, "one result query per call, no submission"
+
+    emulator.mount(PREFIX, account)  # the account is in order again
+    state = first.states[-1] if first.states else None
+    second = run_tap("tap_alovoice", config, tmp_path / "second", state=state)
+
+    assert_delivers(second, account, account.call_ids())
+    assert submitted_once(account, account.call_ids())
+
+
+class RetryLater:
+    """Asks to retry one call in a minute; refuses the token for the others after a moment."""
+
+    def handle(self, request: Request) -> Response:
+        if request.path.endswith("/slow"):
+            response = Response.text("busy", 429)
+            response.headers["Retry-After"] = "60"
+            return response
+        time.sleep(0.3)
+        return Response.json({"error": INVALID_TOKEN}, 401)
+
+
+def test_a_fatal_error_does_not_wait_for_a_retry(emulator: Emulator, tmp_path: Path) -> None:
+    config = mount_alovoice(emulator, alovoice_account(1))
+    emulator.mount(PREFIX, RetryLater())
+    config["call_ids"] = ["slow", "b"]
+
+    started = time.monotonic()
+    run = run_tap("tap_alovoice", config, tmp_path, timeout=30)
+
+    assert time.monotonic() - started < 10
+    assert_fails_cleanly(run, "alovoice refused the token", "result query for call b")
+    assert re.search(r"Retry 1 of 10 in [56]\d\.\d s: result query for call slow", run.stderr)
+
+
+def test_sigterm_does_not_wait_for_a_retry(emulator: Emulator, tmp_path: Path) -> None:
+    config = mount_alovoice(emulator, alovoice_account(1))
+    emulator.mount(PREFIX, RetryLater())
+    config["call_ids"] = ["slow"]
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    tap = subprocess.Popen(
+        [sys.executable, "-m", "tap_alovoice", "--config", str(config_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert tap.stderr is not None
+    try:
+        for line in tap.stderr:
+            if "Retry 1 of 10" in line:
+                break
+        started = time.monotonic()
+        tap.send_signal(signal.SIGTERM)
+        tap.wait(timeout=30)
+    finally:
+        tap.kill()
+    assert time.monotonic() - started < 5
+    assert "Gracefully shutting down" in tap.stderr.read()
+
+
+def test_a_malformed_state_is_one_line(emulator: Emulator, tmp_path: Path) -> None:
+    account = alovoice_account(3)
+    config = mount_alovoice(emulator, account)
+    state = {"bookmarks": {"analyses": {"pending_call_ids": account.call_ids()}}}
+
+    run = run_tap("tap_alovoice", config, tmp_path, state=state)
+
+    line = assert_fails_cleanly(run, "cannot use --state: bookmarks.analyses.pending_call_ids")
+    assert line.endswith("fix it with `meltano state set` or clear it")
+    assert run.records("analyses") == []
+    assert account.requests.total == 0

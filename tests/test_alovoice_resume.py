@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 import time
 import typing as t
+from collections import Counter
 from pathlib import Path
 
 from tests.alovoice_support import (
+    PREFIX,
     alovoice_account,
     assert_delivers,
     assert_no_token,
     mount_alovoice,
     submitted_once,
 )
-from tests.emulator import Emulator
+from tests.emulator import Emulator, Request, Response
 from tests.taprun import run_tap
 
 
@@ -126,3 +129,46 @@ def test_a_run_killed_half_way_loses_and_bills_nothing(emulator: Emulator, tmp_p
     assert set(first_done) | set(done_ids(rerun.records("analyses"))) == set(account.call_ids())
     assert submitted_once(account, account.call_ids())
     assert_no_token(rerun)
+
+
+ACKNOWLEDGED = {"answer": {"begin_time": 1716209468, "aicallid": "664b47", "stereoaudio": "/s"}}
+
+
+class NeverDone:
+    """Every call was submitted long ago and is never finished; one result query is slow."""
+
+    def __init__(self, slow_call: str, seconds: float) -> None:
+        self.slow_call, self.seconds = slow_call, seconds
+        self.queries: Counter[str] = Counter()
+
+    def handle(self, request: Request) -> Response:
+        call_id = request.path.rstrip("/").split("/")[-1]
+        self.queries[call_id] += 1
+        if call_id == self.slow_call and self.queries[call_id] == 2:
+            time.sleep(self.seconds)
+        return Response.json(ACKNOWLEDGED)
+
+
+def test_no_busy_wait_for_a_request_in_flight_after_max_wait(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """max_wait passes while a slow result query is in flight: the run waits for it, idle."""
+    vendor = NeverDone("slow", seconds=2.0)
+    config = mount_alovoice(emulator, alovoice_account(1))
+    emulator.mount(PREFIX, vendor)
+    config.update(call_ids=["slow", "fast"], max_wait=0.3, poll_interval=0.1, request_timeout=30)
+
+    before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+    run = run_tap("tap_alovoice", config, tmp_path)
+    wall, after = time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
+
+    assert run.exit_code == 0, run.stderr[-3000:]
+    assert sorted((r["call_id"], r["status"]) for r in run.records("analyses")) == [
+        ("fast", "pending"),
+        ("slow", "pending"),
+    ]
+    assert sorted(run.final_state["bookmarks"]["analyses"]["pending_call_ids"]) == ["fast", "slow"]
+    assert vendor.queries["slow"] == 2
+    assert wall >= 2.0, "the slow query was still in flight when max_wait passed"
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    assert cpu < 0.5 * wall, f"{cpu:.1f} s of CPU in {wall:.1f} s: a busy wait"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import typing as t
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from tests.alovoice_support import (
     submitted_once,
 )
 from tests.emulator import Emulator, FaultPlan
-from tests.emulator.alovoice import CALL_NOT_FOUND
-from tests.taprun import run_tap
+from tests.emulator.alovoice import CALL_NOT_FOUND, AlovoiceAccount
+from tests.taprun import TapRun, run_tap
 
 # Faults after which a submission may or may not have reached alovoice (or may still do so).
 AMBIGUOUS = ("drop", "truncate", "truncate_framed", "stall", "slow")
@@ -42,19 +43,47 @@ def test_three_hundred_calls_are_delivered_and_billed_once(
     assert state["pending_call_ids"] == {}
 
 
+def faulty_run_then_clean_run(
+    emulator: Emulator, account: AlovoiceAccount, config: dict[str, t.Any], tmp_path: Path
+) -> TapRun:
+    """A run under the emulator's faults, then one without, from the first one's state.
+
+    A submission whose answer was lost may or may not have arrived: the first run never sends
+    it again, and leaves it to the second, which asks alovoice first.
+    """
+    first = run_tap("tap_alovoice", config, tmp_path / "first")
+    first_done = {r["call_id"] for r in first.records("analyses") if r["status"] == "done"}
+    assert_delivers(first, account, first_done)
+    assert submitted_once(account, account.submitted())
+    last = first
+    rest = set(account.call_ids()) - first_done
+    if rest:  # else every doubt was cleared in the run itself
+        emulator.faults = None
+        last = run_tap("tap_alovoice", config, tmp_path / "second", state=first.final_state)
+        assert_delivers(last, account, rest)
+    assert submitted_once(account, account.call_ids())
+    saved = last.final_state["bookmarks"]["analyses"]
+    assert sorted(saved["done_call_ids"]) == sorted(account.call_ids())
+    assert saved["pending_call_ids"] == saved["unconfirmed_call_ids"] == {}
+    return first
+
+
 def test_twenty_percent_faults_lose_and_double_nothing(emulator: Emulator, tmp_path: Path) -> None:
     account = alovoice_account(60, delay_seconds=0.5, seed=5)
     config = mount_alovoice(emulator, account)
     config["request_timeout"] = 1
     emulator.faults = FaultPlan(0.2, seed=21, retry_after=1, slow_seconds=1.5)
 
-    run = run_tap("tap_alovoice", config, tmp_path)
+    first = faulty_run_then_clean_run(emulator, account, config, tmp_path)
 
-    assert_delivers(run, account, account.call_ids())
-    assert submitted_once(account, account.call_ids())
     injected = emulator.faults_injected.snapshot()
     assert sum(injected.values()) >= 20, injected
-    assert "Retry 1 of 10" in run.stderr
+    assert "Retry 1 of 10" in first.stderr
+    done_first = [r for r in first.records("analyses") if r["status"] == "done"]
+    assert len(done_first) >= 40, "most calls come in despite the faults"
+    assert first.final_state["bookmarks"]["analyses"]["unconfirmed_call_ids"], (
+        "a 5xx or a dropped connection on a submission leaves it to the next run"
+    )
 
 
 def test_faults_that_may_hide_a_submission_never_bill_twice(
@@ -66,13 +95,42 @@ def test_faults_that_may_hide_a_submission_never_bill_twice(
     config["request_timeout"] = 1
     emulator.faults = FaultPlan(0.35, kinds=AMBIGUOUS, seed=18, retry_after=1, slow_seconds=1.5)
 
-    run = run_tap("tap_alovoice", config, tmp_path)
+    first = faulty_run_then_clean_run(emulator, account, config, tmp_path)
 
-    assert_delivers(run, account, account.call_ids())
-    assert submitted_once(account, account.call_ids())
     injected = emulator.faults_injected.snapshot()
     assert all(injected.get(kind) for kind in AMBIGUOUS), injected
-    assert "to submit again only if it did not arrive" in run.stderr
+    assert "so it is not sent again in this run" in first.stderr
+
+
+def test_a_submission_answered_504_is_not_sent_again(emulator: Emulator, tmp_path: Path) -> None:
+    """A proxy's 504 on a submission says nothing about whether alovoice got it."""
+    account = alovoice_account(6, delay_seconds=0.2, seed=4)
+    ids = account.call_ids()
+    # Registered soon after the 504, after the run's second look, or never.
+    account.gateway_timeouts = {ids[0]: 0.3, ids[1]: 0.3, ids[2]: 1.8, ids[3]: None}
+    config = mount_alovoice(emulator, account)
+    config["request_timeout"] = 1
+
+    first = run_tap("tap_alovoice", config, tmp_path / "first")
+
+    assert_delivers(first, account, [ids[0], ids[1], ids[4], ids[5]])
+    assert account.requests["callsendai"] == 6, "no call was submitted twice"
+    assert account.submissions.snapshot() == dict.fromkeys([*ids[:3], *ids[4:]], 1)
+    saved = first.final_state["bookmarks"]["analyses"]
+    assert sorted(saved["unconfirmed_call_ids"]) == sorted(ids[2:4])
+    assert sorted(saved["done_call_ids"]) == sorted([ids[0], ids[1], ids[4], ids[5]])
+    assert first.stderr.count("HTTP 504 Gateway Timeout; alovoice may have received it") == 4
+
+    while not account.registered(ids[2]):
+        time.sleep(0.05)
+    second = run_tap("tap_alovoice", config, tmp_path / "second", state=first.final_state)
+
+    assert_delivers(second, account, ids[2:4])
+    assert account.requests["callsendai"] == 7, "only the call alovoice never got is sent again"
+    assert submitted_once(account, ids)
+    saved = second.final_state["bookmarks"]["analyses"]
+    assert sorted(saved["done_call_ids"]) == sorted(ids)
+    assert saved["unconfirmed_call_ids"] == {}
 
 
 @pytest.mark.parametrize("mode", ["404", "200"])

@@ -10,6 +10,10 @@ A call whose analysis fails (`failing`) answers, once ready, with the acknowledg
 `error` text inside `answer` (`failure_style = "answer"`, the default) or with a bare
 `{"error": text}` body (`failure_style = "body"`); the vendor's page shows neither, so a tap
 must handle both.
+
+A call listed in `gateway_timeouts` has its first submission answered by a proxy's 504 page,
+while alovoice registers (and bills) it some seconds later, or never: a 5xx on a submission
+does not say whether it went through.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from .alovoice_gen import acknowledgement, analysis_result, call_ids
-from .messages import Request, Response
+from .messages import HTML_TYPE, Request, Response
 from .tally import Tally
 
 SUBMIT = "callsendai"
@@ -30,6 +34,8 @@ JSON_UTF8 = "application/json; charset=utf-8"  # the vendor's header, charset in
 CALL_NOT_FOUND = "Call not found"
 INVALID_TOKEN = "Invalid token"
 NOT_SUBMITTED = "AI analysis not found: the call was not sent for analysis"
+
+GATEWAY_TIMEOUT_PAGE = "<html><head><title>504 Gateway Time-out</title></head></html>"
 
 UnknownMode = Literal["404", "200"]
 TokenErrorMode = Literal["401", "403", "200"]
@@ -69,6 +75,9 @@ class AlovoiceAccount:
         self.failing: dict[str, str] = {}
         """Call id -> error text: the analysis of that call fails."""
         self.failure_style: Literal["answer", "body"] = "answer"
+        self.gateway_timeouts: dict[str, float | None] = {}
+        """Call id -> seconds: its first submission is answered 504 by a proxy, and alovoice
+        registers (and bills) it that many seconds later; None: alovoice never gets it."""
         self.submissions: Tally[str] = Tally()
         """Submissions per call id, repeated ones included: what the account is billed."""
         self.requests: Tally[str] = Tally()
@@ -111,6 +120,12 @@ class AlovoiceAccount:
         with self._lock:
             return list(self._submitted_at)
 
+    def registered(self, call_id: str) -> bool:
+        """Whether alovoice has registered a submission of the call by now."""
+        with self._lock:
+            started = self._submitted_at.get(call_id)
+        return started is not None and started <= time.monotonic()
+
     # --- HTTP ------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
@@ -136,14 +151,20 @@ class AlovoiceAccount:
 
     def _submit(self, call_id: str) -> Response:
         with self._lock:
-            self._submitted_at.setdefault(call_id, time.monotonic())
-        self.submissions.add(call_id)
+            proxied = call_id in self.gateway_timeouts
+            late = self.gateway_timeouts.pop(call_id, None) if proxied else 0.0
+            if late is not None:
+                self._submitted_at.setdefault(call_id, time.monotonic() + late)
+        if late is not None:
+            self.submissions.add(call_id)
+        if proxied:
+            return Response.text(GATEWAY_TIMEOUT_PAGE, 504, HTML_TYPE)
         return _json({"answer": acknowledgement(self.truth(call_id))})
 
     def _result(self, call_id: str) -> Response:
         with self._lock:
             started = self._submitted_at.get(call_id)
-        if started is None:
+        if started is None or started > time.monotonic():
             return _json({"error": NOT_SUBMITTED}, 404)
         result = self.truth(call_id)
         if time.monotonic() - started < self.delay_seconds:

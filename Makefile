@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: test lint typecheck pytest bench docs lock clean
+.PHONY: test lint typecheck pytest bench chaos demo docs lock clean
 
 test: .venv lint typecheck pytest
 
@@ -22,6 +22,10 @@ lock: | $(UV)
 	$(UV) lock
 	$(UV) export --quiet --format requirements-txt --all-groups --no-hashes --no-emit-project \
 		--no-header --output-file requirements.lock
+	for input in plugins/loaders/*.in; do \
+		$(UV) pip compile --quiet --python-version 3.11 --no-header --no-annotate \
+			"$$input" --output-file "$${input%.in}.txt"; \
+	done
 
 lint: .venv
 	$(UV) run --no-sync ruff check .
@@ -38,8 +42,19 @@ bench: .venv
 	$(UV) run --no-sync python -m bench.twin24_speed
 	$(UV) run --no-sync python -m bench.alovoice_pipeline
 
+# The README's first command: all three taps into DuckDB through `meltano run`, no vendor account.
+demo: .venv
+	$(UV) run --no-sync python -m tests.demo
+
+# Every resilience scenario, with its table of figures (`make test` runs a fast subset).
+chaos: .venv
+	$(UV) run --no-sync python -m tests.chaos
+
+# Rewrites the README's settings tables, the Meltano Hub definitions and meltano.yml's extractors
+# from each tap's --about; tests fail when they drift.
 docs: .venv
 	$(UV) run --no-sync python -m tests.readme_table
+	$(UV) run --no-sync python -m tests.plugin_definitions
 
 clean:
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .meltano

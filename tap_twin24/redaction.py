@@ -26,6 +26,11 @@ class SecretFilter(logging.Filter):
         if record.exc_info:
             traceback_text = logging.Formatter().formatException(record.exc_info)
             record.exc_text = redact(traceback_text, self.secrets)
+            if record.exc_text != traceback_text:
+                # A formatter that reads the exception itself, like the SDK's JSON one (which
+                # Meltano turns on), would print the secret: leave it only the masked text.
+                record.exc_info = None
+                record.exception_text = record.exc_text
         return True
 
 

@@ -108,6 +108,14 @@ class AlovoiceAccount:
         with self._lock:
             return list(self._calls)
 
+    def add_calls(self, count: int) -> list[str]:
+        """Record `count` new calls at the PBX (ids after the existing ones); returns their ids."""
+        with self._lock:
+            known = len(self._calls)
+            fresh = [i for i in call_ids(known + count, self.seed) if i not in self._calls]
+            self._calls.update(dict.fromkeys(fresh[:count]))
+            return fresh[:count]
+
     def truth(self, call_id: str) -> dict[str, Any]:
         """The complete answer of the call's finished analysis."""
         with self._lock:

@@ -1,0 +1,151 @@
+"""This repository's Meltano project (meltano.yml), run the way its users run it.
+
+Shared by `make demo` (tests/demo.py) and the end-to-end tests: three vendor accounts with
+realistic content on one loopback emulator, the environment variables that point the project's
+extractors at it (Meltano ranks them above meltano.yml), the changes a second run should pick
+up, and `meltano` itself, with its state in a system database the caller chooses.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.emulator import AIOKK_PREFIX, ALOVOICE_PREFIX, AiokkAccount, AlovoiceAccount, Emulator
+from tests.emulator.twin24 import Twin24Account
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MELTANO = Path(sys.executable).with_name("meltano")
+TWIN24_HOSTS = ("iam", "analyse", "cis")
+TAPS = ("tap-aiokk", "tap-twin24", "tap-alovoice")
+
+
+def meltano(
+    *args: str,
+    env: t.Mapping[str, str] | None = None,
+    log: Path | None = None,
+    timeout: float = 900,
+) -> subprocess.CompletedProcess[str]:
+    """Run `meltano ARGS` in the project root; its output goes to `log` when given."""
+    environment = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})}
+    command = [str(MELTANO), *args]
+    if log is None:
+        return subprocess.run(
+            command,
+            cwd=PROJECT_ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    with log.open("w", encoding="utf-8") as out:
+        return subprocess.run(
+            command,
+            cwd=PROJECT_ROOT,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+def run_all(loader: str, env: t.Mapping[str, str], log: Path) -> subprocess.CompletedProcess[str]:
+    """`meltano run` every tap into `loader`, one block per tap, as a scheduler would."""
+    blocks = [name for tap in TAPS for name in (tap, loader)]
+    return meltano("run", *blocks, env=env, log=log)
+
+
+@dataclass
+class Changes:
+    """What `Accounts.change` did, for the demo's printout and the tests' expectations."""
+
+    dialogs_finished: list[int]
+    dialogs_reanalysed: list[int]
+    calls_updated: list[str]
+    recordings_added: list[str]
+
+    def describe(self) -> str:
+        return (
+            f"aiokk: {len(self.dialogs_finished)} analyses finished, "
+            f"{len(self.dialogs_reanalysed)} dialogs re-analysed; "
+            f"twin24: {len(self.calls_updated)} calls updated; "
+            f"alovoice: {len(self.recordings_added)} new recorded calls"
+        )
+
+
+@dataclass
+class Accounts:
+    """One account per vendor, served together by one emulator."""
+
+    aiokk: AiokkAccount
+    twin24: Twin24Account
+    alovoice: AlovoiceAccount
+    call_ids_file: Path
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        dialogs: int,
+        calls: int,
+        recordings: int,
+        call_ids_file: Path,
+        secrets: t.Mapping[str, str],
+        analysis_seconds: float = 1.0,
+        seed: int = 1,
+    ) -> Accounts:
+        """`secrets` holds `token` (aiokk and alovoice), `email` and `password` (twin24)."""
+        accounts = cls(
+            aiokk=AiokkAccount(dialogs, seed, secrets["token"]),
+            twin24=Twin24Account(calls, seed, email=secrets["email"], password=secrets["password"]),
+            alovoice=AlovoiceAccount(
+                recordings, secrets["token"], delay_seconds=analysis_seconds, seed=seed
+            ),
+            call_ids_file=call_ids_file,
+        )
+        accounts.write_call_ids()
+        return accounts
+
+    def mount(self, emulator: Emulator) -> None:
+        emulator.mount(AIOKK_PREFIX, self.aiokk)
+        for host in TWIN24_HOSTS:
+            emulator.mount(f"/twin24/{host}", getattr(self.twin24, host))
+        emulator.mount(ALOVOICE_PREFIX, self.alovoice)
+
+    def write_call_ids(self) -> None:
+        """The alovoice call list, as a PBX export would leave it for the tap."""
+        self.call_ids_file.parent.mkdir(parents=True, exist_ok=True)
+        self.call_ids_file.write_text("\n".join(self.alovoice.call_ids()) + "\n")
+
+    def settings(self, emulator: Emulator) -> dict[str, str]:
+        """Environment variables pointing every extractor at `emulator` (over meltano.yml)."""
+        return {
+            "TAP_AIOKK_API_URL": emulator.url_for(AIOKK_PREFIX),
+            "TAP_AIOKK_TOKEN": self.aiokk.token,
+            "TAP_TWIN24_AUTH_URL": emulator.url_for("/twin24/iam"),
+            "TAP_TWIN24_API_URL": emulator.url_for("/twin24/analyse"),
+            "TAP_TWIN24_TASKS_URL": emulator.url_for("/twin24/cis"),
+            "TAP_TWIN24_EMAIL": self.twin24.email,
+            "TAP_TWIN24_PASSWORD": self.twin24.password,
+            "TAP_TWIN24_START_DATE": self.twin24.first_moment().isoformat(),
+            "TAP_ALOVOICE_API_URL": emulator.url_for(ALOVOICE_PREFIX),
+            "TAP_ALOVOICE_TOKEN": self.alovoice.token,
+            "TAP_ALOVOICE_CALL_IDS_FILE": str(self.call_ids_file),
+        }
+
+    def change(self, share: float = 0.02) -> Changes:
+        """What a day brings: analyses finish or are redone, calls move on, new calls come."""
+        finished = self.aiokk.finish_pending()
+        reanalysed = sorted(self.aiokk.finished_ids())[: max(1, round(share * 1000))]
+        self.aiokk.reanalyse(reanalysed)
+        updated = self.twin24.update(share)
+        added = self.alovoice.add_calls(max(1, round(len(self.alovoice.call_ids()) * share * 5)))
+        self.write_call_ids()
+        return Changes(finished, reanalysed, updated, added)

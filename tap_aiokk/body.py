@@ -4,10 +4,13 @@ The body is first copied to a spooled temporary file and checked to be complete 
 the SDK's retry loop still covers the request; only then is it parsed, one dialog at a time.
 This keeps memory flat, keeps the connection from idling while a slow target loads rows,
 and means a truncated body is retried instead of silently ending the sync early.
+ijson reads it in 1 MB buffers: a text field spanning many buffers is lexed again on each one,
+so with small buffers an 8 MB summary took seconds.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import tempfile
 import typing as t
@@ -106,7 +109,7 @@ def check_dialog_array(body: t.IO[bytes]) -> int:
         raise IncompleteBodyError(f"body is {_kind_of(start)}, not a JSON array of dialogs")
     count = 0
     try:
-        for _ in ijson.items(body, "item"):
+        for _ in ijson.items(body, "item", buf_size=_CHUNK):
             count += 1
     except ijson.JSONError as exc:
         msg = f"body is not complete JSON after {count} dialogs"
@@ -124,6 +127,61 @@ def _kind_of(start: bytes) -> str:
     return "text"
 
 
+def check_repairing_utf8(body: t.IO[bytes]) -> tuple[t.IO[bytes], int, list[str]]:
+    """``check_dialog_array``, but bytes that are not UTF-8 cost no dialog: they are replaced
+    with U+FFFD in a copy of the body (text kept in a legacy encoding, say).
+
+    Returns the body to parse, its dialog count, and the dialogs with a replacement.
+    """
+    try:
+        return body, check_dialog_array(body), []
+    except IncompleteBodyError:
+        repaired = _replace_invalid_utf8(body)
+        if repaired is None:
+            raise
+    body.close()
+    try:
+        count = check_dialog_array(repaired)
+    except BaseException:
+        repaired.close()
+        raise
+    return repaired, count, _dialogs_with_replacements(repaired)
+
+
+def _replace_invalid_utf8(body: t.IO[bytes]) -> t.IO[bytes] | None:
+    """A copy of ``body`` with U+FFFD for bytes that are not UTF-8; None when all are."""
+    body.seek(0)
+    strict = codecs.getincrementaldecoder("utf-8")()
+    try:
+        while chunk := body.read(_CHUNK):
+            strict.decode(chunk)
+        strict.decode(b"", final=True)
+    except UnicodeDecodeError:
+        pass
+    else:
+        body.seek(0)
+        return None
+    body.seek(0)
+    lenient = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    repaired = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY_UP_TO)  # noqa: SIM115
+    while chunk := body.read(_CHUNK):
+        repaired.write(lenient.decode(chunk).encode("utf-8"))
+    repaired.write(lenient.decode(b"", final=True).encode("utf-8"))
+    repaired.seek(0)
+    return repaired
+
+
+def _dialogs_with_replacements(body: t.IO[bytes]) -> list[str]:
+    """Ids of the dialogs holding U+FFFD, read from a checked body that is then rewound."""
+    found = []
+    for item in ijson.items(body, "item", buf_size=_CHUNK):
+        if "\ufffd" in json.dumps(item, ensure_ascii=False, default=str):
+            call = item.get("call") if isinstance(item, dict) else None
+            found.append(str(call.get("dialogId") if isinstance(call, dict) else "without an id"))
+    body.seek(0)
+    return found
+
+
 def dialogs(body: t.IO[bytes]) -> t.Iterator[dict[str, t.Any]]:
     """Stream the dialogs of a checked body, one at a time."""
-    yield from ijson.items(body, "item", use_float=True)
+    yield from ijson.items(body, "item", use_float=True, buf_size=_CHUNK)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import typing as t
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -66,6 +67,7 @@ class AiokkStream(RESTStream[ExportRequest]):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.logger.addFilter(_without_backoff_library_lines)
+        self.logger.addFilter(_without_generic_failure_line)
 
     @property
     def url_base(self) -> str:
@@ -81,6 +83,18 @@ class AiokkStream(RESTStream[ExportRequest]):
         session = super().requests_session
         session.stream = True
         return session
+
+    def _request(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """The SDK's request, with a failure while the body comes in (a read timeout, a dropped
+        connection) tied to its request: the retry lines and the run's last line name it."""
+        try:
+            return super()._request(prepared_request, context)
+        except requests.RequestException as exc:
+            if exc.request is None:
+                exc.request = prepared_request
+            raise
 
     def get_new_paginator(self) -> ExportRequestPaginator:
         return ExportRequestPaginator(export_requests(self.config))
@@ -111,7 +125,7 @@ class AiokkStream(RESTStream[ExportRequest]):
         received = body.spool(response)
         response.close()
         try:
-            count = body.check_dialog_array(received)
+            received, count, replaced = body.check_repairing_utf8(received)
         except body.IncompleteBodyError as exc:
             received.close()
             raise RetriableAPIError(f"{self._describe(response)}: {exc}", response) from exc
@@ -125,6 +139,12 @@ class AiokkStream(RESTStream[ExportRequest]):
                 raise RetriableAPIError(text, response) from exc
             raise AiokkAPIError(text) from exc
         response.raw = received
+        if replaced:
+            self.logger.warning(
+                "%s: bytes that are not UTF-8 were replaced with U+FFFD, in dialogs %s",
+                self._describe(response),
+                ", ".join(replaced),
+            )
         self.logger.info(
             "%s: received %d dialogs (%.1f MB)",
             self._describe(response),
@@ -185,6 +205,16 @@ def _without_backoff_library_lines(record: logging.LogRecord) -> bool:
     """The backoff library logs each retry with the raw exception; backoff_handler says it
     in one readable line, and the run's last line says when retries ran out."""
     return not str(record.msg).startswith(("Backing off ", "Giving up "))
+
+
+def _without_generic_failure_line(record: logging.LogRecord) -> bool:
+    """The SDK logs "An unhandled error occurred while syncing ..." for any error; for the
+    failures that TapAiokk.invoke ends in one line of its own, that line adds nothing."""
+    failure = sys.exc_info()[1]
+    return not (
+        str(record.msg).startswith("An unhandled error occurred")
+        and isinstance(failure, FatalAPIError | RetriableAPIError | requests.RequestException)
+    )
 
 
 def _export(token: ExportRequest | None) -> ExportRequest:

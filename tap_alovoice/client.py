@@ -155,6 +155,7 @@ class AlovoiceStream(RESTStream[str]):
 
         Runs inside the SDK's retry loop, so a cut or non-JSON body is fetched again.
         """
+        response.encoding = "utf-8"  # JSON is UTF-8 (RFC 8259), whatever the header says
         status = response.status_code
         if status in self.extra_retry_statuses or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
             raise RetriableAPIError(self.response_error_message(response), response)
@@ -178,6 +179,11 @@ class AlovoiceStream(RESTStream[str]):
                 raise NotAlovoiceError(self._not_alovoice(response)) from exc
             text = f"{describe_request(response.request)}: {exc}"
             raise RetriableAPIError(text, response) from exc
+        if not _is_utf8(response.content):  # text kept in a legacy encoding, say
+            self.logger.warning(
+                "%s: bytes that are not UTF-8 were replaced with U+FFFD",
+                describe_request(response.request),
+            )
 
     def response_error_message(self, response: requests.Response) -> str:
         """One line naming the step and call, never the URL (which holds the token)."""
@@ -285,6 +291,14 @@ class AlovoiceStream(RESTStream[str]):
             details.get("wait", 0.0),
             reason,
         )
+
+
+def _is_utf8(content: bytes) -> bool:
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _context(request: requests.PreparedRequest) -> Context:

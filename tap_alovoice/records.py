@@ -48,7 +48,7 @@ def analysis_row(
 def fragment_rows(call_id: str, answer: Answer, collected_at: str, problems: Problems) -> list[Row]:
     """One row per transcript fragment (`stalk`), in the order alovoice lists them."""
     rows = []
-    for position, fragment in enumerate(_items(answer, "stalk"), start=1):
+    for position, fragment in enumerate(_items(answer, "stalk", problems), start=1):
         where = f"stalk[{position}]"
         fragment_id = _text(fragment.get("fragment_id"), f"{where}.fragment_id", problems)
         rows.append(
@@ -70,7 +70,7 @@ def fragment_rows(call_id: str, answer: Answer, collected_at: str, problems: Pro
 def tag_rows(call_id: str, answer: Answer, collected_at: str, problems: Problems) -> list[Row]:
     """One row per tag, in alovoice's order; a rule that did not match has an empty value."""
     rows = []
-    for position, tag in enumerate(_items(answer, "tags"), start=1):
+    for position, tag in enumerate(_items(answer, "tags", problems), start=1):
         where = f"tags[{position}]"
         value = _text(tag.get("value"), f"{where}.value", problems)
         rows.append(
@@ -92,9 +92,20 @@ def tag_rows(call_id: str, answer: Answer, collected_at: str, problems: Problems
     return rows
 
 
-def _items(answer: Answer, key: str) -> list[t.Mapping[str, t.Any]]:
+def _items(
+    answer: Answer, key: str, problems: Problems | None = None
+) -> list[t.Mapping[str, t.Any]]:
+    """The objects listed under ``key``; with ``problems``, what is left out is noted there."""
     value = answer.get(key)
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+    if not isinstance(value, list):
+        if value is not None and problems is not None:
+            kind = "an object" if isinstance(value, dict) else type(value).__name__
+            problems.append(f"{key}: not a list but {kind}; left out")
+        return []
+    items: list[t.Mapping[str, t.Any]] = [item for item in value if isinstance(item, dict)]
+    if problems is not None and len(items) < len(value):
+        problems.append(f"{key}: {len(value) - len(items)} items that are not objects; left out")
+    return items
 
 
 def _text(value: object, where: str, problems: Problems) -> str | None:

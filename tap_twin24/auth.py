@@ -17,6 +17,8 @@ import requests
 from singer_sdk.authenticators import APIAuthenticatorBase
 from singer_sdk.exceptions import FatalAPIError
 
+from tap_twin24.body import error_text
+from tap_twin24.client import describe_failure
 from tap_twin24.redaction import mask_also
 
 if t.TYPE_CHECKING:
@@ -164,7 +166,7 @@ class Twin24Authenticator(APIAuthenticatorBase):
                     self.auth_url + path, json={**payload, "ttl": TOKEN_TTL}, timeout=self.timeout
                 )
             except requests.RequestException as exc:
-                failure = type(exc).__name__
+                failure = describe_failure(exc)
             else:
                 if response.ok:
                     try:
@@ -201,11 +203,7 @@ class Twin24Authenticator(APIAuthenticatorBase):
         raise LoginUnavailableError(msg)
 
     def _refusal(self, path: str, response: requests.Response) -> str:
-        try:
-            answer = response.json()
-            text = answer.get("message") or answer.get("error") if isinstance(answer, dict) else ""
-        except ValueError:
-            text = ""
+        text = error_text(response)  # NestJS lists validation messages: joined, not a list
         what = "the login of " + str(self.email) if path == LOGIN_PATH else "the token refresh"
         return (
             f"twin24 refused {what} (HTTP {response.status_code}{': ' + str(text) if text else ''})"

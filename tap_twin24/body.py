@@ -10,6 +10,8 @@ if t.TYPE_CHECKING:
     import requests
 
 _DECODED = "_twin24_payload"
+_REPLACED = "_twin24_replaced_bytes"
+_U_FFFD = "\ufffd".encode()
 
 
 class UnexpectedBodyError(ValueError):
@@ -21,12 +23,18 @@ def page(response: requests.Response, *, counted: bool = True) -> dict[str, t.An
 
     Without ``counted``, a bare list of rows or a missing count is accepted (the task list is
     paged by its short page alone); the calls cannot be split safely without their count.
-    Raises msgspec.DecodeError when the body is not JSON (cut off, or an HTML page).
+    Raises msgspec.DecodeError when the body is not JSON (cut off, or an HTML page). Bytes
+    that are not UTF-8 (text kept in a legacy encoding) are replaced with U+FFFD, rather than
+    losing the page: see ``replaced_in``.
     """
     cached = response.__dict__.get(_DECODED)
     if cached is not None:
         return t.cast("dict[str, t.Any]", cached)
-    payload = msgspec.json.decode(response.content)
+    try:
+        payload = msgspec.json.decode(response.content)
+    except UnicodeDecodeError:
+        payload = msgspec.json.decode(response.content.decode("utf-8", errors="replace"))
+        response.__dict__[_REPLACED] = True
     if isinstance(payload, list) and not counted:
         payload = {"items": payload}
     if not isinstance(payload, dict) or not isinstance(payload.get("items"), list):
@@ -41,10 +49,34 @@ def page(response: requests.Response, *, counted: bool = True) -> dict[str, t.An
     return payload
 
 
+def replaced_in(response: requests.Response) -> list[str]:
+    """Ids of the rows of a decoded page in which bytes that were not UTF-8 were replaced."""
+    if not response.__dict__.get(_REPLACED):
+        return []
+    items = page(response, counted=False)["items"]
+    return [
+        str(item.get("id") if isinstance(item, dict) else "without an id")
+        for item in items
+        if _U_FFFD in msgspec.json.encode(item)
+    ]
+
+
+def describe(response: requests.Response, error: msgspec.DecodeError) -> str:
+    """What an answer that is not JSON looks like; its bytes may hold anything, even a secret."""
+    start = response.content[:64].lstrip()
+    if not start:
+        return "empty"
+    if start.startswith(b"<"):
+        return "an HTML page, not JSON"
+    if start.startswith((b"{", b"[")):
+        return f"JSON that breaks off ({error})"
+    return "text, not JSON"
+
+
 def error_text(response: requests.Response) -> str | None:
     """twin24's own error message (``message``/``error``) from an error answer, if any."""
     try:
-        payload = msgspec.json.decode(response.content)
+        payload = msgspec.json.decode(response.content.decode("utf-8", errors="replace"))
     except msgspec.DecodeError:
         return None
     if not isinstance(payload, dict):

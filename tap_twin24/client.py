@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import typing as t
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,6 +23,7 @@ from tap_twin24 import body
 if t.TYPE_CHECKING:
     from backoff.types import Details
     from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
 
     from tap_twin24.auth import Twin24Authenticator
 
@@ -63,6 +65,7 @@ class Twin24Stream(RESTStream[_T]):
         super().__init__(tap)
         self._twin24_auth = authenticator
         self.logger.addFilter(_without_backoff_library_lines)
+        self.logger.addFilter(_without_generic_failure_line)
 
     @property
     def authenticator(self) -> Twin24Authenticator:
@@ -75,6 +78,18 @@ class Twin24Stream(RESTStream[_T]):
     @property
     def timeout(self) -> int:
         return int(self.config["request_timeout"])
+
+    def _request(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        """The SDK's request, with a failure while the body comes in (a read timeout, a dropped
+        connection) tied to its request: the retry lines and the run's last line name it."""
+        try:
+            return super()._request(prepared_request, context)
+        except requests.RequestException as exc:
+            if exc.request is None:
+                exc.request = prepared_request
+            raise
 
     def validate_response(self, response: requests.Response) -> None:
         """Renew the token on 401, retry what is temporary, stop with twin24's own words."""
@@ -93,10 +108,19 @@ class Twin24Stream(RESTStream[_T]):
         try:
             body.page(response, counted=self.counted)
         except msgspec.DecodeError as exc:
-            msg = f"{self.describe(response.request)}: the answer is not complete JSON ({exc})"
+            kind = body.describe(response, exc)
+            msg = f"{self.describe(response.request)}: the answer is {kind}"
             raise RetriableAPIError(msg, response) from exc
         except body.UnexpectedBodyError as exc:
             raise Twin24APIError(f"{self.describe(response.request)}: {exc}") from exc
+        replaced = body.replaced_in(response)
+        if replaced:
+            self.logger.warning(
+                "%s: bytes that are not UTF-8 were replaced with U+FFFD, in %s %s",
+                self.describe(response.request),
+                self.name,
+                ", ".join(replaced),
+            )
 
     def response_error_message(self, response: requests.Response) -> str:
         """One line: the request, the status, and twin24's message when it sent one."""
@@ -143,6 +167,16 @@ def _without_backoff_library_lines(record: logging.LogRecord) -> bool:
     """The backoff library logs each retry with the raw exception; backoff_handler says it
     in one readable line, and the run's last line says when retries ran out."""
     return not str(record.msg).startswith(("Backing off ", "Giving up "))
+
+
+def _without_generic_failure_line(record: logging.LogRecord) -> bool:
+    """The SDK logs "An unhandled error occurred while syncing ..." for any error; for the
+    failures that TapTwin24.invoke ends in one line of its own, that line adds nothing."""
+    failure = sys.exc_info()[1]
+    return not (
+        str(record.msg).startswith("An unhandled error occurred")
+        and isinstance(failure, FatalAPIError | RetriableAPIError | requests.RequestException)
+    )
 
 
 def describe_request(stream: str, request: requests.PreparedRequest | None) -> str:

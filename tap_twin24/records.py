@@ -101,8 +101,8 @@ def message_rows(item: t.Mapping[str, t.Any], record: t.Mapping[str, t.Any]) -> 
             {
                 "call_id": record["id"],
                 "position": position,
-                "author": line.get("author"),
-                "text": line.get("text"),
+                "author": _string(line.get("author")),
+                "text": _string(line.get("text")),
                 "created_at": created_at,
                 "call_updated_at": record.get("updatedAt"),
             }
@@ -120,6 +120,11 @@ def _convert(
     except (TypeError, ValueError):
         problems.append(f"{name}={value!r} is not a valid {convert.__name__.strip('_')}")
         return None
+
+
+def _string(value: object) -> str | None:
+    """A value twin24 documents as a string, whatever it sent (a line "42" may come as 42)."""
+    return value if value is None or isinstance(value, str) else _text(value)
 
 
 def _text(value: object) -> str:

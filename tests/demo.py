@@ -13,22 +13,25 @@ output/demo-meltano.db, so the second run of a demo is incremental and a new dem
 
 from __future__ import annotations
 
+import argparse
 import socket
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 
 from tests.emulator import Emulator
-from tests.meltano_project import PROJECT_ROOT, Accounts, meltano, run_all
+from tests.meltano_project import PROJECT_ROOT, Accounts, Changes, meltano, run_all
 
 PORT = 8765
-OUTPUT = PROJECT_ROOT / "output"
-WAREHOUSE = OUTPUT / "warehouse.duckdb"
-SYSTEM_DB = OUTPUT / "demo-meltano.db"
-# The demo environment's values in meltano.yml: the emulator's, not secrets.
+"""The demo environment's port in meltano.yml, which `make demo` serves."""
+# The emulator's own values, not secrets; the demo passes them (and the URLs) to Meltano as
+# environment variables, which rank above any .env of your own accounts.
 DEMO_SECRETS = {"token": "demo-token", "email": "demo@twin24.example", "password": "demo-password"}
+FULL_TABLE = {"tap_twin24.tasks"}
+"""Streams a run sends whole each time: every row is rewritten, changed or not."""
 Counts = dict[str, tuple[int, int]]
 
 
@@ -41,10 +44,10 @@ def port_is_free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def table_counts(since: datetime | None) -> Counts:
+def table_counts(warehouse: Path, since: datetime | None) -> Counts:
     """Rows per table, and how many of them were written after `since` (all when None)."""
     counts: Counts = {}
-    with duckdb.connect(str(WAREHOUSE), read_only=True) as db:
+    with duckdb.connect(str(warehouse), read_only=True) as db:
         tables = db.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
             "WHERE table_schema LIKE 'tap_%' ORDER BY 1, 2"
@@ -59,9 +62,9 @@ def table_counts(since: datetime | None) -> Counts:
     return counts
 
 
-def last_write() -> datetime:
+def last_write(warehouse: Path) -> datetime:
     """The newest _sdc_batched_at in the warehouse: the end of the run before."""
-    with duckdb.connect(str(WAREHOUSE), read_only=True) as db:
+    with duckdb.connect(str(warehouse), read_only=True) as db:
         parts = db.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
             "WHERE table_schema LIKE 'tap_%'"
@@ -78,54 +81,107 @@ def print_counts(title: str, counts: Counts) -> None:
     say(f"\n{title}")
     say(f"  {'table'.ljust(width)}  {'rows':>7}  {'written by this run':>19}")
     for name, (total, written) in counts.items():
-        say(f"  {name.ljust(width)}  {total:>7}  {written:>19}")
+        note = "  (full table: sent whole each run)" if name in FULL_TABLE else ""
+        say(f"  {name.ljust(width)}  {total:>7}  {written:>19}{note}")
 
 
-def load(number: int) -> None:
-    log = OUTPUT / f"demo-run-{number}.log"
+def written_keys(warehouse: Path, table: str, key: str, since: datetime) -> set[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        rows = db.execute(f"SELECT {key} FROM {table} WHERE _sdc_batched_at > ?", [since])
+        return {str(value) for (value,) in rows.fetchall()}
+
+
+def check(warehouse: Path, first: Counts, changes: Changes, since: datetime) -> list[str]:
+    """What would make the demo a lie: an empty table, or a second run that wrote other rows
+    than the ones the emulator changed."""
+    problems = [f"{name} is empty" for name, (total, _) in first.items() if not total]
+    expected: dict[tuple[str, str], set[str]] = {
+        ("tap_aiokk.dialogs", "dialog_id"): {
+            str(i) for i in changes.dialogs_finished + changes.dialogs_reanalysed
+        },
+        ("tap_twin24.calls", "id"): set(changes.calls_updated),
+        ("tap_alovoice.analyses", "call_id"): set(changes.recordings_added),
+    }
+    for (table, key), ids in expected.items():
+        written = written_keys(warehouse, table, key, since)
+        if written != ids:
+            problems.append(f"run 2 wrote {len(written)} rows of {table}, {len(ids)} changed")
+    return problems
+
+
+def load(number: int, env: dict[str, str], output: Path) -> None:
+    log = output / f"demo-run-{number}.log"
     say(f"\nRun {number}: meltano run tap-X target-duckdb for the three taps (log: {log}) ...")
     started = time.monotonic()
-    result = run_all("target-duckdb", {"MELTANO_DATABASE_URI": f"sqlite:///{SYSTEM_DB}"}, log)
+    result = run_all("target-duckdb", env, log)
     if result.returncode != 0:
         tail = log.read_text(encoding="utf-8").splitlines()[-15:]
         raise SystemExit(f"meltano run failed (exit {result.returncode}):\n" + "\n".join(tail))
     say(f"Run {number} done in {time.monotonic() - started:.0f} s.")
 
 
-def main() -> int:
-    if not port_is_free(PORT):
-        say(f"Port {PORT} is in use; the demo environment's emulator needs it. Free it and retry.")
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m tests.demo", description=__doc__)
+    parser.add_argument("--port", type=int, default=PORT, help="0 picks a free port")
+    parser.add_argument("--dialogs", type=int, default=3000)
+    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--recordings", type=int, default=300)
+    parser.add_argument("--output", type=Path, default=PROJECT_ROOT / "output")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    output: Path = args.output.resolve()
+    warehouse, system_db = output / "warehouse.duckdb", output / "demo-meltano.db"
+    if args.port and not port_is_free(args.port):
+        say(f"Port {args.port} is in use; the demo's emulator needs it. Free it and retry.")
         return 1
-    OUTPUT.mkdir(exist_ok=True)
-    for path in (WAREHOUSE, SYSTEM_DB, OUTPUT / "warehouse.duckdb.wal"):
+    output.mkdir(parents=True, exist_ok=True)
+    for path in (warehouse, system_db, output / "warehouse.duckdb.wal"):
         path.unlink(missing_ok=True)
+    env = {
+        "MELTANO_DATABASE_URI": f"sqlite:///{system_db}",
+        "TARGET_DUCKDB_FILEPATH": str(warehouse),
+    }
     say("Installing Meltano's plugins into .meltano/ (the first time takes a minute or two) ...")
-    installed = meltano("install", env={"MELTANO_DATABASE_URI": f"sqlite:///{SYSTEM_DB}"})
+    installed = meltano("--environment=demo", "install", env=env)
     if installed.returncode != 0:
         say(installed.stdout[-3000:] + installed.stderr[-3000:])
         return 1
-    say("Starting the emulator: 3,000 aiokk dialogs, 3,000 twin24 calls, 300 alovoice calls ...")
+    say(
+        f"Starting the emulator: {args.dialogs:,} aiokk dialogs, {args.calls:,} twin24 calls, "
+        f"{args.recordings:,} alovoice recordings ..."
+    )
     accounts = Accounts.build(
-        dialogs=3000,
-        calls=3000,
-        recordings=300,
-        call_ids_file=OUTPUT / "alovoice_call_ids.txt",
+        dialogs=args.dialogs,
+        calls=args.calls,
+        recordings=args.recordings,
+        call_ids_file=output / "alovoice_call_ids.txt",
         secrets=DEMO_SECRETS,
         analysis_seconds=2.0,
     )
-    with Emulator(PORT) as emulator:
+    with Emulator(args.port) as emulator:
         accounts.mount(emulator)
+        env |= accounts.settings(emulator)
         say(f"Emulator on {emulator.url}.")
-        load(1)
-        print_counts("Loaded by run 1 (output/warehouse.duckdb):", table_counts(None))
-        before = last_write()
+        load(1, env, output)
+        first = table_counts(warehouse, None)
+        print_counts(f"Loaded by run 1 ({warehouse}):", first)
+        before = last_write(warehouse)
         changes = accounts.change()
         say(f"\nChanged in the emulator since: {changes.describe()}.")
-        load(2)
+        load(2, env, output)
         print_counts(
-            "After run 2, incremental: only what changed was written", table_counts(before)
+            "After run 2, incremental: only what changed was written",
+            table_counts(warehouse, before),
         )
-    say("\nEmulator stopped. The data: output/warehouse.duckdb, for any DuckDB client.")
+    say("\nEmulator stopped.")
+    problems = check(warehouse, first, changes, before)
+    if problems:
+        say("The demo did not load what it should: " + "; ".join(problems))
+        return 1
+    say(f"The data: {warehouse}, for any DuckDB client.")
     return 0
 
 

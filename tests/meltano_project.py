@@ -8,7 +8,9 @@ up, and `meltano` itself, with its state in a system database the caller chooses
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import typing as t
@@ -30,36 +32,37 @@ def meltano(
     log: Path | None = None,
     timeout: float = 900,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `meltano ARGS` in the project root; its output goes to `log` when given."""
+    """Run `meltano ARGS` in the project root; its output goes to `log` when given.
+
+    Meltano runs in a session of its own, so that a timeout stops its taps and targets too.
+    """
     environment = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})}
     command = [str(MELTANO), *args]
-    if log is None:
-        return subprocess.run(
-            command,
-            cwd=PROJECT_ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-    with log.open("w", encoding="utf-8") as out:
-        return subprocess.run(
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(log.open("w", encoding="utf-8")) if log else subprocess.PIPE
+        process = subprocess.Popen(
             command,
             cwd=PROJECT_ROOT,
             env=environment,
             stdout=out,
-            stderr=subprocess.STDOUT,
+            stderr=subprocess.STDOUT if log else subprocess.PIPE,
             text=True,
-            timeout=timeout,
-            check=False,
+            start_new_session=True,
         )
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            msg = f"meltano {' '.join(args)} took over {timeout:.0f} s and was stopped"
+            raise SystemExit(msg) from None
+    return subprocess.CompletedProcess(command, process.returncode, stdout or "", stderr or "")
 
 
 def run_all(loader: str, env: t.Mapping[str, str], log: Path) -> subprocess.CompletedProcess[str]:
-    """`meltano run` every tap into `loader`, one block per tap, as a scheduler would."""
+    """`meltano run` every tap into `loader` in the demo environment, one block per tap."""
     blocks = [name for tap in TAPS for name in (tap, loader)]
-    return meltano("run", *blocks, env=env, log=log)
+    return meltano("--environment=demo", "run", *blocks, env=env, log=log)
 
 
 @dataclass

@@ -1,0 +1,145 @@
+"""An API that keeps failing: the run must end, non-zero, within its retry budget, in one line.
+
+Every request is answered with a 503 page, dropped, or stalled past the request timeout. For
+tap-twin24 that is its call and task hosts with a working login; its login host alone; and its
+login host once a first login worked, so that the run fails when its token is due for renewal.
+A failing run is not expected to deliver anything: the row shows 0 expected and 0 lost (the
+records a run delivered before its login failed are still checked against the truth). It fails
+when the run exits 0, hangs, takes longer than its retry settings allow, or ends with anything
+but exactly one ERROR line, naming the failure, and no traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import typing as t
+
+from tests.chaos.outcome import Outcome, Scenario
+from tests.chaos.process import run_tap
+from tests.chaos.subject import Delivery, Subject
+from tests.chaos.subject_aiokk import AiokkSubject
+from tests.chaos.subject_alovoice import AlovoiceSubject
+from tests.chaos.subject_twin24 import Twin24Subject
+from tests.emulator import Emulator, FaultPlan
+from tests.twin24_support import TWIN24_PREFIXES
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+SETTINGS = {"request_timeout": 1, "max_retries": 2, "backoff_factor": 0.2}
+STALL_SECONDS = 1.5
+"""How long a stalled answer pauses: past the 1 s request timeout."""
+JITTER = 1.0
+"""The Meltano SDK adds a random wait of up to 1 s to each of its retries (tap-aiokk and
+tap-twin24 requests use its backoff)."""
+START_SECONDS = 5.0
+"""Starting the interpreter and the tap, and the steps around the failing request."""
+KINDS = ("503", "drop", "stall")
+API = "API keeps failing:"
+LOGIN = "login host keeps failing:"
+LATER_LOGINS = "login host fails after 1st login:"
+"""What fails: every request; twin24's login host only; its renewals only, after a first login
+that works (tokens then live RENEWAL_DUE seconds, so the run must renew one)."""
+RENEWAL_DUE = 0.3
+NAMED_AS = {"503": "503", "drop": "dropped", "stall": "timeout"}
+"""A word the last line must have for each kind of failure: it says what went wrong."""
+
+
+def budget(settings: t.Mapping[str, float]) -> float:
+    """The longest one request may take before its retries run out: every attempt cut at the
+    request timeout, every wait the doubling backoff plus the SDK's jitter."""
+    retries = int(settings["max_retries"])
+    waits = sum(settings["backoff_factor"] * 2**i + JITTER for i in range(retries))
+    return (retries + 1) * settings["request_timeout"] + waits
+
+
+BOUND = START_SECONDS + 2 * budget(SETTINGS)
+"""Seconds a failing run may take: twice one request's budget (alovoice queries calls in
+parallel and gives up after a few of them in a row; a run may meet a second request), plus its
+start."""
+
+
+def scenarios(fast: bool) -> list[Scenario]:
+    kinds = KINDS[:1] if fast else KINDS
+    found = []
+    for make, where in (
+        (AiokkSubject, API),
+        (Twin24Subject, API),
+        (Twin24Subject, LOGIN),
+        (Twin24Subject, LATER_LOGINS),
+        (AlovoiceSubject, API),
+    ):
+        for kind in kinds:
+            name = f"{where} {_kind_name(kind)}"
+            found.append(Scenario(make.tap, name, functools.partial(run, make, where, kind, name)))
+    return found
+
+
+def _kind_name(kind: str) -> str:
+    return {"503": "503", "drop": "drop", "stall": "stall"}[kind]
+
+
+def run(make: t.Callable[[int], Subject], where: str, kind: str, name: str, path: Path) -> Outcome:
+    subject = make(1)
+    always = FaultPlan(1.0, (kind,), slow_seconds=STALL_SECONDS)
+    with Emulator() as emulator, Emulator() as login_host:
+        config = subject.mount(emulator) | SETTINGS
+        failing = emulator
+        if isinstance(subject, Twin24Subject):  # its login host on a server of its own
+            login_host.mount(TWIN24_PREFIXES[0], subject.account.iam)
+            config["auth_url"] = login_host.url_for(TWIN24_PREFIXES[0])
+            failing = emulator if where == API else login_host
+        done = threading.Event()
+        if where == LATER_LOGINS:
+            assert isinstance(subject, Twin24Subject)
+            subject.account.max_token_ttl = RENEWAL_DUE
+            _after_first_login(subject, login_host, always, done)
+        else:
+            failing.faults = always
+        delivery = Delivery(subject)
+        last = run_tap(subject.module, config, path, timeout=3 * BOUND)
+        done.set()
+        delivery.take(last)
+        injected = emulator.faults_injected.total + login_host.faults_injected.total
+    outcome = delivery.outcome(name, expect_nothing=True)
+    outcome.problems.extend(_verdict(last.exit_code, last.hung, last.seconds, last.stderr))
+    errors = last.error_lines
+    if errors and NAMED_AS[kind] not in errors[-1]:
+        outcome.problems.append(f"the last line does not say {NAMED_AS[kind]!r}: {errors[-1]}")
+    if not injected:
+        outcome.problems.append("no fault was injected: the scenario proves nothing")
+    outcome.notes.append(f"{last.seconds:.1f} s (bound {BOUND:.1f} s); {injected} requests failed")
+    outcome.notes.append("last line: " + (errors[-1].split("| ERROR", 1)[-1] if errors else "-"))
+    return outcome
+
+
+def _after_first_login(
+    subject: Twin24Subject, host: Emulator, plan: FaultPlan, done: threading.Event
+) -> None:
+    """Set ``plan`` on the login host as soon as the tap has logged in once."""
+
+    def watch() -> None:
+        while subject.account.logins < 1:
+            if done.wait(0.005):
+                return
+        host.faults = plan
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _verdict(exit_code: int, hung: bool, seconds: float, stderr: str) -> list[str]:
+    """What is wrong with how the run ended, if anything."""
+    if hung:
+        return [f"hung: killed after {seconds:.0f} s"]
+    problems = []
+    if exit_code == 0:
+        problems.append("exited 0: it reported success")
+    if seconds > BOUND:
+        problems.append(f"took {seconds:.1f} s, more than its retry budget allows ({BOUND:.1f} s)")
+    errors = [line for line in stderr.splitlines() if "| ERROR" in line]
+    if len(errors) != 1:
+        problems.append(f"{len(errors)} ERROR lines instead of one: {errors[:3]}")
+    if "Traceback" in stderr:
+        problems.append("a traceback in stderr")
+    return problems

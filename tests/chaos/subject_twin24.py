@@ -1,0 +1,94 @@
+"""tap-twin24 as a chaos subject: calls over a week, read in daily windows of several pages.
+
+The canary password (or, with ``ready_token``, a token issued up front and no password) is a
+secret, and so is every token and refresh token the emulator issues during the runs: the
+account's token desk is wrapped to remember them. ``burst`` puts that many calls into one hour,
+so that a window holds more than twin24's 50,000 per period and the tap must split it. Tokens
+the tap logs in for live TOKEN_LIFETIME seconds, so renewals (refreshes, new logins, 401s) meet
+the faults and kills too.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from tests.chaos.subject import Key, Subject
+from tests.emulator.twin24 import Twin24Account
+from tests.twin24_support import TWIN24_PASSWORD, mount_twin24
+from tests.twin24_truth import call_record, message_rows
+
+if t.TYPE_CHECKING:
+    from tests.chaos.process import Message, Run
+    from tests.emulator import Emulator
+
+TOKEN_TTL = 3600.0
+TOKEN_LIFETIME = 2.0
+SPLIT = "splitting the period in two"
+"""What tap-twin24 logs when it splits a window."""
+
+
+class Twin24Subject(Subject):
+    tap = "tap-twin24"
+    module = "tap_twin24"
+    kill_seconds = (0.6, 2.0)
+
+    def __init__(
+        self,
+        seed: int,
+        calls: int = 3000,
+        *,
+        burst: int = 0,
+        page_size: int = 100,
+        ready_token: bool = False,
+    ) -> None:
+        self.account = Twin24Account(calls=calls, seed=seed, burst=burst)
+        self.burst, self.page_size, self.ready_token = burst, page_size, ready_token
+        self.issued: list[str] = []
+        issue = self.account.auth.issue
+
+        def remembered(email: str, ttl: float) -> dict[str, str]:
+            tokens = issue(email, ttl)
+            self.issued.extend(tokens.values())
+            return tokens
+
+        self.account.auth.issue = remembered  # type: ignore[method-assign]
+
+    def mount(self, emulator: Emulator) -> dict[str, t.Any]:
+        config = mount_twin24(emulator, self.account)
+        config["page_size"] = self.page_size
+        if self.burst:
+            config["window_hours"] = 24 * 7  # one window, over the cap: split until it fits
+        if self.ready_token:
+            del config["email"], config["password"]
+            config["token"] = self.account.auth.issue(self.account.email, TOKEN_TTL)["token"]
+        else:
+            self.account.max_token_ttl = TOKEN_LIFETIME
+        return config
+
+    def unmet(self, runs: list[Run]) -> list[str]:
+        if self.burst and not any(SPLIT in run.stderr for run in runs):
+            return ["no window was split"]
+        return []
+
+    def secrets(self) -> list[str]:
+        return [TWIN24_PASSWORD, *self.issued]
+
+    def truth(self) -> dict[Key, t.Any]:
+        """Every call as tests/twin24_truth.py builds its record, its transcript lines, and the
+        tasks with their names."""
+        expected: dict[Key, t.Any] = {}
+        for call_id, item in self.account.truth().items():
+            expected["calls", call_id] = call_record(item)
+            for row in message_rows(item):
+                expected["call_messages", (call_id, row["position"])] = row
+        for task in self.account.tasks:
+            expected["tasks", task.id] = (task.name, task.bot_id, task.status)
+        return expected
+
+    def delivered(self, message: Message) -> tuple[Key, t.Any]:
+        stream, row = message["stream"], message["record"]
+        if stream == "calls":
+            return (stream, row["id"]), row
+        if stream == "call_messages":
+            return (stream, (row["call_id"], row["position"])), row
+        return (stream, row["id"]), (row["name"], row["botId"], row["status"])

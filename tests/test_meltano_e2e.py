@@ -411,3 +411,26 @@ def test_make_demo_loads_and_then_only_what_changed(plugins: None, tmp_path: Pat
     written = {name: int(count) for name, _, count in second}
     assert 0 < written["tap_twin24.calls"] < 300
     assert "Emulator stopped." in result.stdout
+
+
+def test_target_jsonl_writes_every_call(plugins: None, tmp_path: Path) -> None:
+    """The third loader: tap-twin24's calls land in calls.jsonl, each call once."""
+    accounts = Accounts.build(
+        dialogs=1, calls=120, recordings=1, call_ids_file=tmp_path / "ids.txt", secrets=SECRETS
+    )
+    with Emulator() as emulator:
+        accounts.mount(emulator)
+        env = {
+            **accounts.settings(emulator),
+            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+            "TARGET_JSONL_DESTINATION_PATH": str(tmp_path / "jsonl"),
+            "TARGET_JSONL_DO_TIMESTAMP_FILE": "false",
+        }
+        log = tmp_path / "run.log"
+        result = meltano(
+            "--environment=demo", "run", "tap-twin24", "target-jsonl", env=env, log=log
+        )
+    assert result.returncode == 0, log.read_text(encoding="utf-8")[-4000:]
+    lines = (tmp_path / "jsonl" / "calls.jsonl").read_text(encoding="utf-8").splitlines()
+    ids = [json.loads(line)["id"] for line in lines]
+    assert sorted(ids) == sorted(accounts.twin24.truth()) and len(ids) == 120

@@ -9,7 +9,8 @@ from tests.conftest import AIOKK_TOKEN, fixture_json, mount_aiokk
 from tests.emulator import AIOKK_PREFIX, SERVICE_UNAVAILABLE_HTML, AiokkAccount, Emulator, ErrorMode
 from tests.taprun import run_tap
 
-from .bad_input_judge import DELIVER, Case, Expect, Key, judge, pick, records_of, stops, warns
+from .bad_input_checks import arrives_with, configured, record_where, replaced
+from .bad_input_judge import DELIVER, Case, Expect, Key, TapJudge, pick, stops, warns
 from .bad_input_vendors import LEGACY_TEXT, Recoded, huge_text
 
 if t.TYPE_CHECKING:
@@ -28,6 +29,7 @@ KEYS = {
 ERROR_BODIES: list[dict[str, str]] = fixture_json("aiokk_error_bodies.json")
 Raw = dict[str, t.Any]
 Check = t.Callable[["TapRun", Raw], list[str]]
+_judge = TapJudge(TAP, KEYS, secrets=(AIOKK_TOKEN,))
 
 
 def _dialogs() -> list[Raw]:
@@ -60,32 +62,9 @@ def _sync(
         recoded = Recoded(account, recode) if recode else None
         if recoded is not None:
             emulator.mount(AIOKK_PREFIX, recoded)
-        config.update(change or {})
-        config = {name: value for name, value in config.items() if value is not None}
-        run = run_tap("tap_aiokk", config, workdir)
+        run = run_tap("tap_aiokk", configured(config, change), workdir)
         served = recoded.sent["recoded"] if recoded is not None else 0
         return run, emulator.request_log.total, served
-
-
-def _judge(
-    name: str,
-    run: TapRun,
-    expect: Expect,
-    *,
-    expected: t.Collection[Key] = (),
-    problems: t.Iterable[str] = (),
-    secrets: t.Iterable[str] = (AIOKK_TOKEN,),
-) -> Outcome:
-    return judge(
-        TAP,
-        name,
-        run,
-        expect=expect,
-        primary_keys=KEYS,
-        expected=expected,
-        secrets=secrets,
-        problems=problems,
-    )
 
 
 # --- input the run cannot use ------------------------------------------------------------------
@@ -159,23 +138,8 @@ def spoiled(
     return Case(name, run, fast)
 
 
-def _record(run: TapRun, raw: Raw) -> dict[str, t.Any] | None:
-    wanted = raw["call"]["dialogId"]
-    return next((r for r in records_of(run, "dialogs") if r["dialog_id"] == wanted), None)
-
-
-def _arrives_with(**values: t.Any) -> Check:
-    """The spoiled dialog arrives with these values (when it is missing, it counts as lost)."""
-
-    def check(run: TapRun, raw: Raw) -> list[str]:
-        record = _record(run, raw) or values
-        return [
-            f"{field} arrived as {record.get(field)!r:.60}, not {value!r:.60}"
-            for field, value in values.items()
-            if record.get(field) != value
-        ]
-
-    return check
+def _record(run: TapRun, raw: Raw) -> dict[str, t.Any]:
+    return record_where(run, "dialogs", dialog_id=raw["call"]["dialogId"])
 
 
 def _drop_summary(raw: Raw) -> None:
@@ -210,7 +174,7 @@ def _huge_summary(raw: Raw) -> None:
 
 def _huge_intact(run: TapRun, raw: Raw) -> list[str]:
     record = _record(run, raw)
-    if record is None or record["summary"] == raw["analytics"]["summary"]:
+    if not record or record["summary"] == raw["analytics"]["summary"]:
         return []
     return [f"the summary arrived with {len(record['summary'] or '')} characters, not intact"]
 
@@ -239,9 +203,7 @@ def legacy_bytes() -> Case:
         account = AiokkAccount.from_dialogs(dialogs, token=AIOKK_TOKEN)
         tap_run, _, served = _sync(workdir, account, recode=LEGACY_TEXT)
         problems = [] if served else ["the emulator never sent the cp1251 text"]
-        summary = (_record(tap_run, target) or {}).get("summary") or "\ufffd" + tail
-        if "\ufffd" not in summary or not summary.endswith(tail):
-            problems.append(f"the summary arrived as {summary[:50]!r}...")
+        problems += replaced("the summary", _record(tap_run, target).get("summary"), tail)
         expect = warns("not UTF-8", f"in dialogs {target['call']['dialogId']}")
         return _judge(name, tap_run, expect, expected=_expected(dialogs), problems=problems)
 
@@ -298,7 +260,7 @@ def cases() -> list[Case]:
             "one dialog lacks its summary -> delivered, empty",
             _drop_summary,
             DELIVER,
-            _arrives_with(summary=None),
+            arrives_with(_record, summary=None),
         ),
         spoiled(
             "one dialog lacks its dialogId -> skipped, warned, rest delivered",
@@ -310,7 +272,8 @@ def cases() -> list[Case]:
             "numbers as strings in one dialog -> converted",
             _numbers_as_strings,
             DELIVER,
-            _arrives_with(
+            arrives_with(
+                _record,
                 duration_sec=64,
                 operator_id=4,
                 operator_extension=594,

@@ -16,7 +16,8 @@ from tests.emulator.alovoice import CALL_NOT_FOUND, INVALID_TOKEN, AlovoiceAccou
 from tests.emulator.messages import HTML_TYPE
 from tests.taprun import run_tap
 
-from .bad_input_judge import DELIVER, Case, Expect, Key, judge, pick, records_of, stops, warns
+from .bad_input_checks import configured, record_where, replaced
+from .bad_input_judge import DELIVER, Case, Expect, Key, TapJudge, pick, stops, warns
 from .bad_input_vendors import LEGACY_TEXT, Detour, Fixed, Recoded, huge_text
 
 if t.TYPE_CHECKING:
@@ -33,6 +34,7 @@ CALLS = 8
 UNKNOWN_CALL = "1716299999.9999"
 Answer = dict[str, t.Any]
 Check = t.Callable[["TapRun", str, Answer], list[str]]
+JUDGE = TapJudge(TAP, KEYS, secrets=(ALOVOICE_TOKEN,))
 
 
 def _account(calls: int = CALLS) -> AlovoiceAccount:
@@ -78,9 +80,7 @@ def _sync(
         config = mount_alovoice(emulator, account)
         if front is not None:
             emulator.mount(PREFIX, front(account))
-        config.update(change or {})
-        config = {name: value for name, value in config.items() if value is not None}
-        return run_tap("tap_alovoice", config, workdir, state=state)
+        return run_tap("tap_alovoice", configured(config, change), workdir, state=state)
 
 
 def _judge(
@@ -91,24 +91,15 @@ def _judge(
     *,
     expected: t.Collection[Key] = (),
     problems: t.Iterable[str] = (),
-    secrets: t.Iterable[str] = (ALOVOICE_TOKEN,),
 ) -> Outcome:
+    """The tap's judge, with the calls ``account`` billed more than once."""
     billed = account.submissions.snapshot().values()
-    return judge(
-        TAP,
-        name,
-        run,
-        expect=expect,
-        primary_keys=KEYS,
-        expected=expected,
-        secrets=secrets,
-        problems=problems,
-        double_submissions=sum(1 for n in billed if n > 1),
-    )
+    twice = sum(1 for n in billed if n > 1)
+    return JUDGE(name, run, expect, expected=expected, problems=problems, double_submissions=twice)
 
 
 def _analysis(run: TapRun, call_id: str) -> dict[str, t.Any]:
-    return next((r for r in records_of(run, "analyses") if r["call_id"] == call_id), {})
+    return record_where(run, "analyses", call_id=call_id)
 
 
 def _settled(run: TapRun) -> dict[str, t.Any]:
@@ -271,8 +262,7 @@ def spoiled(
 
 
 def _fragment(run: TapRun, call_id: str, position: int = 1) -> dict[str, t.Any]:
-    rows = records_of(run, "fragments")
-    return next((r for r in rows if (r["call_id"], r["position"]) == (call_id, position)), {})
+    return record_where(run, "fragments", call_id=call_id, position=position)
 
 
 def _drop_fields(answer: Answer) -> None:
@@ -358,9 +348,7 @@ def legacy_bytes() -> Case:
 
         tap_run = _sync(workdir, account, front=front)
         problems = [] if recoded[0].sent["recoded"] else ["the emulator never sent cp1251 text"]
-        text = _fragment(tap_run, call_id).get("text") or "\ufffd" + tail
-        if "\ufffd" not in text or not text.endswith(tail):
-            problems.append(f"the fragment arrived as {text[:50]!r}...")
+        problems += replaced("the fragment", _fragment(tap_run, call_id).get("text"), tail)
         says = warns(call_id, "not UTF-8")
         return _judge(name, tap_run, says, account, expected=_expected(account), problems=problems)
 

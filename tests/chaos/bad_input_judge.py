@@ -156,6 +156,39 @@ def judge(
     return outcome
 
 
+@dataclass(frozen=True)
+class TapJudge:
+    """``judge`` for one tap: its name, primary keys and usual secrets are the same in every
+    scenario, so a scenario passes only what is its own."""
+
+    tap: str
+    primary_keys: PrimaryKeys
+    secrets: tuple[str, ...] = ()
+
+    def __call__(
+        self,
+        scenario: str,
+        run: TapRun,
+        expect: Expect,
+        *,
+        expected: t.Collection[Key] = (),
+        secrets: t.Iterable[str] | None = None,
+        problems: t.Iterable[str] = (),
+        double_submissions: int | None = None,
+    ) -> Outcome:
+        return judge(
+            self.tap,
+            scenario,
+            run,
+            expect=expect,
+            primary_keys=self.primary_keys,
+            expected=expected,
+            secrets=self.secrets if secrets is None else secrets,
+            problems=problems,
+            double_submissions=double_submissions,
+        )
+
+
 def _log_problems(run: TapRun, expect: Expect) -> list[str]:
     """A wrong exit code, a missing or unclear line, a traceback, a wall of errors."""
     found = []

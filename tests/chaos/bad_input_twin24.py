@@ -17,7 +17,8 @@ from tests.emulator.twin24_hosts import CAP_MESSAGE
 from tests.taprun import run_tap
 from tests.twin24_support import TWIN24_PASSWORD, TWIN24_PREFIXES, mount_twin24
 
-from .bad_input_judge import DELIVER, Case, Expect, Key, judge, pick, records_of, stops, warns
+from .bad_input_checks import arrives_with, configured, record_where, replaced
+from .bad_input_judge import DELIVER, Case, Expect, Key, TapJudge, pick, stops, warns
 from .bad_input_vendors import LEGACY_TEXT, Fixed, Recoded, huge_text
 
 if t.TYPE_CHECKING:
@@ -36,6 +37,7 @@ JWT_HEADER = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
 IAM, ANALYSE, CIS = TWIN24_PREFIXES
 Item = dict[str, t.Any]
 Check = t.Callable[["TapRun", Item], list[str]]
+_judge = TapJudge(TAP, KEYS)
 
 
 def _items() -> list[Item]:
@@ -74,32 +76,10 @@ def _sync(
             emulator.mount(prefix, front(hosts[prefix]))
         if ready_token:
             config["token"] = account.auth.issue(account.email, 3600)["token"]
-        config.update(change or {})
-        config = {name: value for name, value in config.items() if value is not None}
+        config = configured(config, change)
         secrets = [TWIN24_PASSWORD, JWT_HEADER]
         secrets += [str(config[name]) for name in ("password", "token") if name in config]
         return run_tap("tap_twin24", config, workdir), secrets
-
-
-def _judge(
-    name: str,
-    run: TapRun,
-    expect: Expect,
-    secrets: list[str],
-    *,
-    expected: t.Collection[Key] = (),
-    problems: t.Iterable[str] = (),
-) -> Outcome:
-    return judge(
-        TAP,
-        name,
-        run,
-        expect=expect,
-        primary_keys=KEYS,
-        expected=expected,
-        secrets=secrets,
-        problems=problems,
-    )
 
 
 # --- input the run cannot use ------------------------------------------------------------------
@@ -112,7 +92,7 @@ def bad_config(what: str, change: dict[str, t.Any], *says: str, fast: bool = Fal
     def run(workdir: Path) -> Outcome:
         account = Twin24Account.from_items(_items())
         tap_run, secrets = _sync(workdir, account, change)
-        return _judge(name, tap_run, stops(*says), secrets)
+        return _judge(name, tap_run, stops(*says), secrets=secrets)
 
     return Case(name, run, fast)
 
@@ -128,7 +108,7 @@ def answered(what: str, prefix: str, response: Response, *says: str, fast: bool 
             workdir, account, {"max_retries": 1}, fronts={prefix: lambda _: fixed}
         )
         asked = [] if fixed.requests else [f"the tap never asked {prefix}"]
-        return _judge(name, tap_run, stops(*says), secrets, problems=asked)
+        return _judge(name, tap_run, stops(*says), secrets=secrets, problems=asked)
 
     return Case(name, run, fast)
 
@@ -160,33 +140,19 @@ def spoiled(
         tap_run, secrets = _sync(workdir, account, ready_token=fast)
         usable = [item for item in items if "updatedAt" in item]
         problems = check(tap_run, target) if check else []
-        return _judge(name, tap_run, expect, secrets, expected=_expected(usable), problems=problems)
+        return _judge(
+            name, tap_run, expect, secrets=secrets, expected=_expected(usable), problems=problems
+        )
 
     return Case(name, run, fast)
 
 
 def _call(run: TapRun, item: Item) -> dict[str, t.Any]:
-    return next((r for r in records_of(run, "calls") if r["id"] == item["id"]), {})
+    return record_where(run, "calls", id=item["id"])
 
 
 def _line(run: TapRun, item: Item, position: int = 1) -> dict[str, t.Any]:
-    rows = records_of(run, "call_messages")
-    wanted = (item["id"], position)
-    return next((r for r in rows if (r["call_id"], r["position"]) == wanted), {})
-
-
-def _arrives_with(**values: t.Any) -> Check:
-    """The spoiled call arrives with these values (when it is missing, it counts as lost)."""
-
-    def check(run: TapRun, item: Item) -> list[str]:
-        record = _call(run, item) or values
-        return [
-            f"{field} arrived as {record.get(field)!r:.60}, not {value!r:.60}"
-            for field, value in values.items()
-            if record.get(field) != value
-        ]
-
-    return check
+    return record_where(run, "call_messages", call_id=item["id"], position=position)
 
 
 def _drop_price(item: Item) -> None:
@@ -242,7 +208,7 @@ def empty_account() -> Case:
 
     def run(workdir: Path) -> Outcome:
         tap_run, secrets = _sync(workdir, Twin24Account.from_items([]), dates)
-        return _judge(name, tap_run, DELIVER, secrets)
+        return _judge(name, tap_run, DELIVER, secrets=secrets)
 
     return Case(name, run, fast=True)
 
@@ -265,11 +231,12 @@ def legacy_bytes() -> Case:
         account = Twin24Account.from_items(items)
         tap_run, secrets = _sync(workdir, account, fronts={ANALYSE: front}, ready_token=True)
         problems = [] if recoded[0].sent["recoded"] else ["the emulator never sent cp1251 text"]
-        text = _call(tap_run, target).get("messagesAsString") or "\ufffd" + tail
-        if "\ufffd" not in text or not text.endswith(tail):
-            problems.append(f"messagesAsString arrived as {text[:50]!r}...")
+        text = _call(tap_run, target).get("messagesAsString")
+        problems += replaced("messagesAsString", text, tail)
         expect = warns("not UTF-8", target["id"])
-        return _judge(name, tap_run, expect, secrets, expected=_expected(items), problems=problems)
+        return _judge(
+            name, tap_run, expect, secrets=secrets, expected=_expected(items), problems=problems
+        )
 
     return Case(name, run, fast=True)
 
@@ -346,7 +313,7 @@ def cases() -> list[Case]:
             "one call lacks its price -> delivered, empty",
             _drop_price,
             DELIVER,
-            _arrives_with(price=None),
+            arrives_with(_call, price=None),
         ),
         spoiled(
             "one call lacks its updatedAt -> skipped, warned, rest delivered",
@@ -358,7 +325,9 @@ def cases() -> list[Case]:
             "numbers as strings in one call -> converted",
             _numbers_as_strings,
             DELIVER,
-            _arrives_with(duration=18, regionId=5026, timezone=3, isFinished=True, price=1.79),
+            arrives_with(
+                _call, duration=18, regionId=5026, timezone=3, isFinished=True, price=1.79
+            ),
             fast=True,
         ),
         spoiled(

@@ -66,7 +66,7 @@ def main() -> None:
             "token": TOKEN,
             "call_ids": account.call_ids(),
             "max_concurrency": options.max_concurrency,
-            "poll_interval": options.poll_interval,
+            "poll_interval_ms": round(options.poll_interval * 1000),
         }
         started = time.monotonic()
         run = run_tap("tap_alovoice", config, Path(workdir))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tests.emulator import Emulator
 from tests.emulator.twin24 import Twin24Account
+from tests.hermetic import clean_environ
 from tests.taprun import run_tap
 from tests.twin24_support import TWIN24_EMAIL, TWIN24_PASSWORD, mount_twin24
 
@@ -36,7 +37,9 @@ def run_floor(config: dict[str, object], workdir: Path) -> tuple[float, float, i
     command = [sys.executable, "-m", "tests.peak_memory", str(peak_path), "bench.twin24_floor"]
     started = time.monotonic()
     with out_path.open("wb") as out:
-        subprocess.run([*command, *arguments], stdout=out, check=True)
+        subprocess.run(
+            [*command, *arguments], stdout=out, check=True, cwd=workdir, env=clean_environ()
+        )
     elapsed = time.monotonic() - started
     return elapsed, int(peak_path.read_text()) / 1024, _records(out_path)
 

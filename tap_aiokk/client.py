@@ -3,79 +3,39 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
 import typing as t
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from http import HTTPStatus
-from urllib.parse import urlsplit
 
-import backoff
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.streams import RESTStream
-from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
 from tap_aiokk import body
+from tap_aiokk.kit.redaction import redact
+from tap_aiokk.kit.stream import KitStream
 from tap_aiokk.pagination import ExportRequest, ExportRequestPaginator, export_requests
-from tap_aiokk.redaction import redact
 
 if t.TYPE_CHECKING:
-    from backoff.types import Details
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 EXPORT_PATH = "/api/v1/export/dialogs/{kind}"
-LONGEST_WAIT = 300  # seconds; a longer Retry-After would stall a scheduled job
 
 
 class AiokkAPIError(FatalAPIError):
     """A permanent refusal by aiokk, quoting the vendor's text."""
 
 
-def retry_after_seconds(exception: BaseException | None) -> float | None:
-    """The server's ``Retry-After`` in seconds, when it sent one (the SDK ignores it).
-
-    It may be a number of seconds or an HTTP date.
-    """
-    response = getattr(exception, "response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max((moment - datetime.now(UTC)).total_seconds(), 0.0)
-
-
-class AiokkStream(RESTStream[ExportRequest]):
+class AiokkStream(KitStream[ExportRequest]):
     """Base stream: POSTs the token in a JSON body, one request per filter value."""
 
     http_method = "POST"
     path = EXPORT_PATH
     # records.py types every field itself, so the SDK need not conform them again.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
-    extra_retry_statuses = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT)
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.logger.addFilter(_without_backoff_library_lines)
-        self.logger.addFilter(_without_generic_failure_line)
 
     @property
     def url_base(self) -> str:
         return str(self.config["api_url"]).rstrip("/")
-
-    @property
-    def timeout(self) -> int:
-        return int(self.config["request_timeout"])
 
     @property
     def requests_session(self) -> requests.Session:
@@ -117,11 +77,7 @@ class AiokkStream(RESTStream[ExportRequest]):
 
         Runs inside the SDK's retry loop, so a body that breaks off is fetched again.
         """
-        status = response.status_code
-        if status in self.extra_retry_statuses or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            raise RetriableAPIError(self.response_error_message(response), response)
-        if status >= HTTPStatus.BAD_REQUEST:
-            raise AiokkAPIError(self.response_error_message(response))
+        super().validate_response(response)  # 429, 408, 5xx retried; other 4xx end the run
         received = body.spool(response)
         response.close()
         try:
@@ -166,55 +122,10 @@ class AiokkStream(RESTStream[ExportRequest]):
         return redact(text, [str(self.config["token"])])
 
     def _describe(self, response: requests.Response) -> str:
-        filter_request = _request_filter(response.request)
-        return f"export {filter_request}" if filter_request else "export request"
+        return describe_export(response.request)
 
-    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        """Exponential waits, except that a ``Retry-After`` from the server wins."""
-        waits = backoff.expo(factor=float(self.config["backoff_factor"]), max_value=LONGEST_WAIT)
-        next(waits)
-        exception = yield  # type: ignore[misc]
-        while True:
-            server_wait = retry_after_seconds(exception)
-            if server_wait is None:
-                exception = yield next(waits)
-            else:
-                exception = yield min(server_wait, LONGEST_WAIT)
-
-    def backoff_max_tries(self) -> int:
-        return int(self.config["max_retries"]) + 1
-
-    def backoff_handler(self, details: Details) -> None:
-        exception = details.get("exception")
-        if isinstance(exception, RetriableAPIError):
-            reason = str(exception)
-        else:
-            request = details["args"][0] if details.get("args") else None
-            where = _request_filter(request) or "request"
-            reason = f"export {where}: {describe_failure(exception)}"
-        self.logger.warning(
-            "Retry %d of %d in %.1f s: %s",
-            details["tries"],
-            self.backoff_max_tries() - 1,
-            details.get("wait", 0.0),
-            reason,
-        )
-
-
-def _without_backoff_library_lines(record: logging.LogRecord) -> bool:
-    """The backoff library logs each retry with the raw exception; backoff_handler says it
-    in one readable line, and the run's last line says when retries ran out."""
-    return not str(record.msg).startswith(("Backing off ", "Giving up "))
-
-
-def _without_generic_failure_line(record: logging.LogRecord) -> bool:
-    """The SDK logs "An unhandled error occurred while syncing ..." for any error; for the
-    failures that TapAiokk.invoke ends in one line of its own, that line adds nothing."""
-    failure = sys.exc_info()[1]
-    return not (
-        str(record.msg).startswith("An unhandled error occurred")
-        and isinstance(failure, FatalAPIError | RetriableAPIError | requests.RequestException)
-    )
+    def describe(self, request: requests.PreparedRequest | None) -> str:
+        return describe_export(request)
 
 
 def _export(token: ExportRequest | None) -> ExportRequest:
@@ -237,25 +148,6 @@ def _request_filter(request: requests.PreparedRequest | None) -> str | None:
     return ", ".join(values) or kind
 
 
-def give_up_message(exception: BaseException) -> str:
-    """The run's last line when a request still fails after its last retry."""
-    if isinstance(exception, RetriableAPIError):
-        return f"{exception} (retries exhausted)"
-    request = getattr(exception, "request", None)
-    where = _request_filter(request) or "request"
-    host = urlsplit(request.url).netloc if request is not None and request.url else "the API"
-    return f"export {where} at {host}: {describe_failure(exception)} (retries exhausted)"
-
-
-def describe_failure(exception: object) -> str:
-    """A network failure in a few words, without the URL or the connection pool's internals."""
-    if exception is None:
-        return "unknown failure"
-    cause = exception.args[0] if isinstance(exception, Exception) and exception.args else None
-    if isinstance(exception, requests.exceptions.Timeout) or isinstance(cause, Urllib3TimeoutError):
-        return "no answer within the request timeout"
-    if isinstance(exception, requests.exceptions.ChunkedEncodingError):
-        return "the connection broke off while the body was being received"
-    if isinstance(exception, requests.exceptions.ConnectionError):
-        return "the connection failed or was dropped"
-    return type(exception).__name__
+def describe_export(request: requests.PreparedRequest | None) -> str:
+    """``export call_type=2``: the filter a request asked for, never the token."""
+    return f"export {_request_filter(request) or 'request'}"

@@ -2,39 +2,37 @@
 
 from __future__ import annotations
 
-import itertools
-import json
-import logging
-import sys
 import typing as t
 from datetime import datetime
-from decimal import Decimal
-from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import requests
-from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.exceptions import ConfigValidationError, FatalAPIError, RetriableAPIError
 
-from tap_aiokk.client import give_up_message
+from tap_aiokk.bookmark import STATE_KEY
+from tap_aiokk.client import describe_export
+from tap_aiokk.kit.cli import main as run_cli
+from tap_aiokk.kit.state import bookmarks_of, shown
+from tap_aiokk.kit.tap import KitTap
 from tap_aiokk.pagination import FILTERS, export_requests
-from tap_aiokk.redaction import redact_secrets
 from tap_aiokk.streams import DialogCriteriaStream, DialogSignalsStream, DialogsStream
+
+if t.TYPE_CHECKING:
+    import requests
 
 _INTEGERS = th.ArrayType(th.IntegerType)
 _STRINGS = th.ArrayType(th.StringType)
 _FILTER_NOTE = " One export request per value."
 
 
-class TapAiokk(Tap):
+class TapAiokk(KitTap):
     """Exports aiokk's AI analyses of calls: summaries, loyalty, criteria and signal words."""
 
     name = "tap-aiokk"
     package_name = "call-analytics-taps"
     message_writer_class = MsgSpecWriter  # the SDK's fast writer, several times json's speed
+    renamed_settings: t.ClassVar[dict[str, str]] = {"backoff_factor": "backoff_ms, in milliseconds"}
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -55,7 +53,7 @@ class TapAiokk(Tap):
         ),
         th.Property(
             "call_types",
-            _INTEGERS,
+            th.ArrayType(th.IntegerType(minimum=1, maximum=4)),
             default=[1, 2, 3, 4],
             description="Call types to export: 1 outgoing, 2 incoming, 3 incoming with "
             "redirection, 4 callback. The default, all four, covers every dialog. The tap emits "
@@ -73,7 +71,7 @@ class TapAiokk(Tap):
         ),
         th.Property(
             "client_loyalty_grades",
-            _INTEGERS,
+            th.ArrayType(th.IntegerType(minimum=1, maximum=10)),
             description="Client loyalty grades, 1 to 10." + _FILTER_NOTE,
         ),
         th.Property("signal_words", _STRINGS, description="Signal (маяк) keywords." + _FILTER_NOTE),
@@ -92,7 +90,7 @@ class TapAiokk(Tap):
         ),
         th.Property(
             "lookback_minutes",
-            th.NumberType,
+            th.IntegerType(minimum=0),
             default=60,
             description="How far behind the bookmark each sync looks again, to catch dialogs "
             "that finished while the previous sync was running. Keep it above the longest "
@@ -100,47 +98,77 @@ class TapAiokk(Tap):
         ),
         th.Property(
             "request_timeout",
-            th.IntegerType,
+            th.IntegerType(minimum=1),
             default=300,
             description="Seconds to wait for the server at any point of a request.",
         ),
         th.Property(
             "max_retries",
-            th.IntegerType,
+            th.IntegerType(minimum=0),
             default=5,
             description="Retries of a request after 429, 5xx, a timeout, a dropped "
             "connection or a cut-off body, before the run fails.",
         ),
         th.Property(
-            "backoff_factor",
-            th.NumberType,
-            default=2,
-            description="First wait between retries, in seconds; it doubles on each retry. "
-            "A Retry-After header from the server takes precedence.",
+            "backoff_ms",
+            th.IntegerType(minimum=0),
+            title="Backoff (ms)",
+            default=2000,
+            description="First wait between retries, in milliseconds; it doubles on each "
+            "retry, up to 300 s. A Retry-After header from the server takes precedence (up to "
+            "300 s).",
         ),
     ).to_dict()
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        """Mask secrets before anything can log them, then check what the schema cannot."""
-        redact_secrets(self.config, self.config_jsonschema)
-        errors = super()._validate_config(raise_errors=False) + _setting_errors(self.config)
-        if errors and raise_errors:
-            raise ConfigValidationError("Config validation failed", errors=errors)
-        return errors
+    def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:
+        return _setting_errors(config)
+
+    def state_errors(self, state: t.Mapping[str, t.Any]) -> list[str]:
+        """The dialogs bookmark must hold a time and, when present, our own record of it."""
+        for bookmark in bookmarks_of(state, DialogsStream.name):
+            value = bookmark.get("replication_key_value")
+            if value is not None and not _is_time(value):
+                return [f"the dialogs bookmark {value!r} is not a date-time"]
+            saved = bookmark.get(STATE_KEY)
+            if saved is not None and not _is_own_record(saved):
+                return [
+                    f"bookmarks.dialogs.{STATE_KEY} is {shown(saved)}, not the record this tap "
+                    "writes"
+                ]
+        return []
 
     def discover_streams(self) -> list[DialogsStream | DialogCriteriaStream | DialogSignalsStream]:
         dialogs = DialogsStream(self)
         return [dialogs, DialogCriteriaStream(self, dialogs), DialogSignalsStream(self, dialogs)]
 
     @classmethod
-    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
-        """Run a sync; end an API failure with one clear line and exit code 1."""
-        try:
-            super().invoke(*args, **kwargs)
-        except FatalAPIError as exc:
-            _fail(str(exc))
-        except (RetriableAPIError, requests.RequestException) as exc:
-            _fail(give_up_message(exc))
+    def describe_request(cls, request: requests.PreparedRequest | None) -> str:
+        return describe_export(request)
+
+
+def _is_time(value: object) -> bool:
+    try:
+        datetime.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_own_record(saved: object) -> bool:
+    """Whether a saved bookmark record has the types ``Bookmark.state`` writes."""
+    if not isinstance(saved, dict):
+        return False
+    dialogs = saved.get("dialogs") or {}
+    pending = saved.get("pending_dialog_ids") or []
+    max_id = saved.get("max_dialog_id")
+    return (
+        isinstance(dialogs, dict)
+        and all(str(key).isdigit() and isinstance(at, str) for key, at in dialogs.items())
+        and isinstance(pending, list)
+        and all(isinstance(i, int) for i in pending)
+        and (max_id is None or isinstance(max_id, int))
+        and (saved.get("finished_at") is None or _is_time(saved["finished_at"]))
+    )
 
 
 def _setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
@@ -161,50 +189,13 @@ def _setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
     api_url = config.get("api_url")
     if isinstance(api_url, str) and urlsplit(api_url).scheme not in {"http", "https"}:
         errors.append(f"api_url: {api_url!r} is not an http(s) URL")
-    for setting, low, high in (("call_types", 1, 4), ("client_loyalty_grades", 1, 10)):
-        values = config.get(setting)
-        if isinstance(values, list):
-            errors += [
-                f"{setting}: {value!r} is not between {low} and {high}"
-                for value in values
-                if isinstance(value, int) and not low <= value <= high
-            ]
     if all(isinstance(config.get(name, []), list) for name in FILTERS) and not export_requests(
         config
     ):
         errors.append("no filter is set: give call_types (all four export every dialog)")
-    for setting, low in (("request_timeout", 1), ("max_retries", 0), ("lookback_minutes", 0)):
-        value = config.get(setting)
-        if _is_number(value) and value < low:
-            errors.append(f"{setting}: must be at least {low}")
     return errors
 
 
-def _is_number(value: object) -> t.TypeGuard[int | float | Decimal]:
-    """The SDK reads a config file's fractions as Decimal, its whole numbers as int."""
-    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-
-
 def main() -> None:
-    """The ``tap-aiokk`` command: the SDK's CLI, after a check that its input files read.
-
-    The SDK reads them while parsing arguments, where an unreadable one ends in a traceback.
-    """
-    arguments = [
-        part
-        for argument in sys.argv[1:]
-        for part in (argument.split("=", 1) if argument.startswith("--") else [argument])
-    ]
-    for option, path in itertools.pairwise(arguments):
-        if option in {"--config", "--state", "--catalog"} and path != "ENV":
-            try:
-                json.loads(Path(path).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) else f"not JSON ({exc})"
-                _fail(f"cannot read {option} {path}: {reason}")
-    TapAiokk.cli()
-
-
-def _fail(message: str) -> t.NoReturn:
-    logging.getLogger(TapAiokk.name).error("%s", message)
-    sys.exit(1)
+    """The ``tap-aiokk`` command."""
+    run_cli(TapAiokk)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import random
 import threading
 import time
 import typing as t
@@ -19,7 +18,6 @@ from urllib.parse import quote, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
-from singer_sdk.streams import RESTStream
 from singer_sdk.streams.rest import PageContext
 
 from tap_alovoice import replies
@@ -28,12 +26,13 @@ from tap_alovoice.describe import (
     RESULT,
     SUBMIT,
     describe_body,
-    describe_failure,
     describe_request,
     step_and_call,
 )
-from tap_alovoice.redaction import redact
-from tap_alovoice.retries import Trouble, may_have_arrived, wait_before_retry
+from tap_alovoice.kit.redaction import redact
+from tap_alovoice.kit.retries import describe_failure, wait_before_retry
+from tap_alovoice.kit.stream import KitStream
+from tap_alovoice.retries import Trouble, may_have_arrived
 
 if t.TYPE_CHECKING:
     from backoff.types import Details
@@ -65,12 +64,11 @@ class RunStoppedError(Exception):
     """The run is ending: a request not yet sent is not sent."""
 
 
-class AlovoiceStream(RESTStream[str]):
+class AlovoiceStream(KitStream[str]):
     """Base stream: GET requests whose path holds the token and a call id."""
 
     # The metric endpoint tag: a template, never the URL (see _write_request_duration_log).
     path = f"/{RESULT}/{{token}}/{{call_id}}"
-    extra_retry_statuses = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT)
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,10 +83,6 @@ class AlovoiceStream(RESTStream[str]):
     @property
     def url_base(self) -> str:
         return str(self.config["api_url"]).rstrip("/")
-
-    @property
-    def timeout(self) -> int:
-        return int(self.config["request_timeout"])
 
     @property
     def http_headers(self) -> dict[str, str]:
@@ -147,7 +141,7 @@ class AlovoiceStream(RESTStream[str]):
             reason = str(exception)
         else:
             reason = f"{describe_request(request)}: {describe_failure(exception)}"
-        wait = wait_before_retry(attempts, float(self.config["backoff_factor"]), exception)
+        wait = wait_before_retry(attempts, int(self.config["backoff_ms"]) / 1000, exception)
         return Trouble(reason, wait, may_have_arrived(exception))
 
     def validate_response(self, response: requests.Response) -> None:
@@ -209,8 +203,7 @@ class AlovoiceStream(RESTStream[str]):
 
     def redact(self, text: str) -> str:
         """Mask the token in text that came from the server, which may echo it."""
-        token = str(self.config["token"])
-        return redact(text, [token, quote(token, safe="")])
+        return redact(text, [str(self.config["token"])])
 
     def _write_request_duration_log(
         self,
@@ -259,38 +252,13 @@ class AlovoiceStream(RESTStream[str]):
 
         return with_retries
 
-    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
-        """Exponential waits, except that a ``Retry-After`` from the server wins."""
-        factor = float(self.config["backoff_factor"])
-        attempt = 0
-        exception = yield  # type: ignore[misc]
-        while True:
-            attempt += 1
-            exception = yield wait_before_retry(attempt, factor, exception)
-
-    def backoff_jitter(self, value: float) -> float:
-        """Up to 10% more, so parallel retries spread out but Retry-After is never cut short."""
-        return value * (1 + random.random() / 10)
-
-    def backoff_max_tries(self) -> int:
-        return int(self.config["max_retries"]) + 1
+    def describe(self, request: requests.PreparedRequest | None) -> str:
+        return describe_request(request)
 
     def backoff_handler(self, details: Details) -> None:
         if self.stopping.is_set():  # the run's last line is written; nothing follows it
             return
-        exception = details.get("exception")
-        if isinstance(exception, RetriableAPIError):
-            reason = str(exception)
-        else:
-            request = details["args"][0] if details.get("args") else None
-            reason = f"{describe_request(request)}: {describe_failure(exception)}"
-        self.logger.warning(
-            "Retry %d of %d in %.1f s: %s",
-            details["tries"],
-            self.backoff_max_tries() - 1,
-            details.get("wait", 0.0),
-            reason,
-        )
+        super().backoff_handler(details)
 
 
 def _is_utf8(content: bytes) -> bool:

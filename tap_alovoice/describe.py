@@ -8,7 +8,6 @@ from __future__ import annotations
 from urllib.parse import unquote, urlsplit
 
 import requests
-from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
 RESULT = "callgetairesult"
 SUBMIT = "callsendai"
@@ -45,17 +44,3 @@ def describe_body(response: requests.Response) -> str:
     if start.startswith((b"{", b"[")):
         return CUT_JSON
     return "text, not JSON"
-
-
-def describe_failure(exception: object) -> str:
-    """A network failure in a few words, without the URL or the connection pool's internals."""
-    if exception is None:
-        return "unknown failure"
-    cause = exception.args[0] if isinstance(exception, Exception) and exception.args else None
-    if isinstance(exception, requests.exceptions.Timeout) or isinstance(cause, Urllib3TimeoutError):
-        return "no answer within the request timeout"
-    if isinstance(exception, requests.exceptions.ChunkedEncodingError):
-        return "the connection broke off while the body was being received"
-    if isinstance(exception, requests.exceptions.ConnectionError):
-        return "the connection failed or was dropped"
-    return type(exception).__name__

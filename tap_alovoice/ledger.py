@@ -15,15 +15,13 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
+from tap_alovoice.kit.state import StateError, check_shape, shown, unusable
+
 if t.TYPE_CHECKING:
     from tap_alovoice.pipeline import Outcome
 
 DONE, FAILED, PENDING = "done_call_ids", "failed_call_ids", "pending_call_ids"
 UNCONFIRMED = "unconfirmed_call_ids"
-
-
-class StateError(ValueError):
-    """The saved state is not one this tap wrote; the text says which part and why."""
 
 
 @dataclass
@@ -80,22 +78,19 @@ class CallLedger:
 def check_state(state: object, stream: str) -> None:
     """StateError, with one line that says what is wrong, unless the Singer state has the
     shape the SDK and this tap read (``stream``: the bookmark this tap keeps its ledger in)."""
-    if not isinstance(state, dict):
-        raise _unusable(f"it is {_shown(state)}, not an object")
-    bookmarks = state.get("bookmarks", {})
-    if not isinstance(bookmarks, dict):
-        raise _unusable(f"bookmarks must be an object, not {_shown(bookmarks)}")
-    for name, bookmark in bookmarks.items():
-        if not isinstance(bookmark, dict):
-            raise _unusable(f"bookmarks.{name} must be an object, not {_shown(bookmark)}")
+    check_shape(state)
+    problem = ledger_problem(t.cast("dict[str, t.Any]", state), stream)
+    if problem:
+        raise unusable(problem)
+
+
+def ledger_problem(state: t.Mapping[str, t.Any], stream: str) -> str | None:
+    """What is wrong with the ledger in a state of the right shape, or None."""
     try:
-        CallLedger.from_state(bookmarks.get(stream) or {})
+        CallLedger.from_state((state.get("bookmarks") or {}).get(stream) or {})
     except StateError as exc:
-        raise _unusable(f"bookmarks.{stream}.{exc}") from exc
-
-
-def _unusable(reason: str) -> StateError:
-    return StateError(f"cannot use --state: {reason}; fix it with `meltano state set` or clear it")
+        return f"bookmarks.{stream}.{exc}"
+    return None
 
 
 def _ids(state: t.Mapping[str, t.Any], key: str) -> list[str]:
@@ -103,7 +98,7 @@ def _ids(state: t.Mapping[str, t.Any], key: str) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
-        msg = f"{key} must be a list of call ids (strings), not {_shown(value)}"
+        msg = f"{key} must be a list of call ids (strings), not {shown(value)}"
         raise StateError(msg)
     return value
 
@@ -113,11 +108,6 @@ def _times(state: t.Mapping[str, t.Any], key: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        msg = f"{key} must be an object of call ids to times (strings), not {_shown(value)}"
+        msg = f"{key} must be an object of call ids to times (strings), not {shown(value)}"
         raise StateError(msg)
     return dict(value)
-
-
-def _shown(value: object) -> str:
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"

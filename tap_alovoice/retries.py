@@ -1,44 +1,15 @@
-"""How long to wait before trying a request again, and whether a failed one may have arrived."""
+"""Whether a failed request may have arrived (how long to wait is the kit's retry policy)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 
 import requests
 from urllib3.exceptions import NewConnectionError
 
-LONGEST_WAIT = 120.0  # seconds; a longer Retry-After would stall a scheduled run
 # Answers that say the server did not take the request in: it can be sent again as it is.
 NOT_TAKEN_IN = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT})
-
-
-def retry_after_seconds(exception: BaseException | None) -> float | None:
-    """The server's ``Retry-After`` in seconds (a number or an HTTP date), when it sent one."""
-    response = getattr(exception, "response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max((moment - datetime.now(UTC)).total_seconds(), 0.0)
-
-
-def wait_before_retry(attempt: int, factor: float, exception: BaseException | None) -> float:
-    """Seconds before retry number ``attempt`` (1-based): ``Retry-After`` when the server sent
-    one, else ``factor`` doubling per retry; never more than LONGEST_WAIT."""
-    server_wait = retry_after_seconds(exception)
-    if server_wait is not None:
-        return min(server_wait, LONGEST_WAIT)
-    return min(factor * 2 ** (attempt - 1), LONGEST_WAIT)
 
 
 def may_have_arrived(exception: BaseException) -> bool:

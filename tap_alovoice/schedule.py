@@ -1,9 +1,9 @@
 """Which request goes out next, and when each pending call is polled again.
 
 Checking calls (and submitting them) comes first, since every submission starts an analysis
-clock that runs while the rest are checked. A pending call is polled `poll_interval` after it
-was found pending, then 1.5 times later each time, up to `poll_interval_max`; a poll overdue by
-`poll_interval_max` goes ahead of everything, so that a long list of calls to check does not
+clock that runs while the rest are checked. A pending call is polled `poll_interval_ms` after it
+was found pending, then 1.5 times later each time, up to `poll_interval_max_ms`; a poll overdue by
+`poll_interval_max_ms` goes ahead of everything, so that a long list of calls to check does not
 hold up the results. Once every call is checked, polls go on until the deadline (`max_wait`).
 """
 
@@ -36,8 +36,8 @@ class PollPlan:
         return cls(
             submit=bool(config["submit"]),
             max_concurrency=int(config["max_concurrency"]),
-            poll_interval=float(config["poll_interval"]),
-            poll_interval_max=float(config["poll_interval_max"]),
+            poll_interval=int(config["poll_interval_ms"]) / 1000,
+            poll_interval_max=int(config["poll_interval_max_ms"]) / 1000,
             max_wait=float(config["max_wait"]),
             request_timeout=float(config["request_timeout"]),
             max_retries=int(config["max_retries"]),

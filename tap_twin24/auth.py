@@ -18,8 +18,8 @@ from singer_sdk.authenticators import APIAuthenticatorBase
 from singer_sdk.exceptions import FatalAPIError
 
 from tap_twin24.body import error_text
-from tap_twin24.client import describe_failure
-from tap_twin24.redaction import mask_also
+from tap_twin24.kit.redaction import mask_also
+from tap_twin24.kit.retries import describe_failure, wait_before_retry
 
 if t.TYPE_CHECKING:
     import logging
@@ -30,6 +30,12 @@ TOKEN_TTL = 3600
 """Lifetime asked for at login and refresh, in seconds (the server may grant less)."""
 RENEW_AHEAD = 60.0
 """Renew this many seconds before ``exp``, or at a tenth of a shorter lifetime."""
+
+
+class _Answer(t.NamedTuple):
+    """A failed answer, as the retry policy reads it (its ``Retry-After``)."""
+
+    response: requests.Response | None
 
 
 class LoginRefusedError(FatalAPIError):
@@ -65,7 +71,7 @@ class Twin24Authenticator(APIAuthenticatorBase):
         self._password = config.get("password")
         self.timeout = int(config["request_timeout"])
         self.attempts = int(config["max_retries"]) + 1
-        self.backoff_factor = float(config["backoff_factor"])
+        self.first_wait = int(config["backoff_ms"]) / 1000
         self.logger = logger
         self.logins = self.refreshes = 0
         self._session = session or requests.Session()
@@ -161,6 +167,7 @@ class Twin24Authenticator(APIAuthenticatorBase):
         """POST to the IAM host, retrying what is temporary; raise on a refusal."""
         failure = "no answer"
         for attempt in range(1, self.attempts + 1):
+            answered: requests.Response | None = None
             try:
                 response = self._session.post(
                     self.auth_url + path, json={**payload, "ttl": TOKEN_TTL}, timeout=self.timeout
@@ -186,10 +193,12 @@ class Twin24Authenticator(APIAuthenticatorBase):
                     or response.status_code >= HTTPStatus.INTERNAL_SERVER_ERROR
                 ):
                     failure = f"HTTP {response.status_code}"
+                    answered = response
                 else:
                     raise LoginRefusedError(self._refusal(path, response))
             if attempt < self.attempts:
-                wait = self.backoff_factor * 2 ** (attempt - 1)
+                # Retry-After, when the IAM host sent one, else the doubling wait
+                wait = wait_before_retry(attempt, self.first_wait, _Answer(answered))
                 self.logger.warning(
                     "twin24 %s: %s; retry %d of %d in %.1f s",
                     path.rsplit("/", 1)[-1],

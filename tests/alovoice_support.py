@@ -30,12 +30,12 @@ def mount_alovoice(emulator: Emulator, account: AlovoiceAccount) -> dict[str, t.
         "api_url": emulator.url_for(PREFIX),
         "token": ALOVOICE_TOKEN,
         "call_ids": account.call_ids(),
-        "poll_interval": 0.1,
-        "poll_interval_max": 0.3,
+        "poll_interval_ms": 100,
+        "poll_interval_max_ms": 300,
         "max_wait": 30,
         "request_timeout": 2,
         "max_retries": 10,
-        "backoff_factor": 0.05,
+        "backoff_ms": 50,
     }
 
 

@@ -1,17 +1,37 @@
-"""Fixtures shared by the tap tests: a running emulator and a canary token."""
+"""Fixtures shared by the tap tests: a running emulator and a canary token; no caller's settings."""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import typing as t
 from pathlib import Path
 
 import pytest
 
 from tests.emulator import AiokkAccount, Emulator
+from tests.hermetic import clean_environ
 
 FIXTURES = Path(__file__).parent / "fixtures"
+_UNDO = pytest.StashKey[pytest.MonkeyPatch]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The session's os.environ is `clean_environ()`: no TAP_*, TARGET_* or MELTANO_* variable
+    of the caller's, so code in the test process cannot see them either. A hook, not a fixture:
+    the SDK suites build their taps while their modules are collected."""
+    patch = config.stash[_UNDO] = pytest.MonkeyPatch()
+    clean = clean_environ()
+    for name in [name for name in os.environ if name not in clean]:
+        patch.delenv(name)
+    for name, value in clean.items():
+        if os.environ.get(name) != value:
+            patch.setenv(name, value)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    config.stash[_UNDO].undo()
 
 
 def fixture_json(name: str) -> t.Any:
@@ -51,5 +71,5 @@ def mount_aiokk(emulator: Emulator, account: AiokkAccount) -> dict[str, t.Any]:
         "timezone": "Asia/Almaty",
         "request_timeout": 1,
         "max_retries": 10,
-        "backoff_factor": 0.05,
+        "backoff_ms": 50,
     }

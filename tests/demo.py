@@ -28,7 +28,7 @@ from tests.meltano_project import PROJECT_ROOT, Accounts, Changes, meltano, run_
 PORT = 8765
 """The demo environment's port in meltano.yml, which `make demo` serves."""
 # The emulator's own values, not secrets; the demo passes them (and the URLs) to Meltano as
-# environment variables, which rank above any .env of your own accounts.
+# environment variables. Meltano sees none of yours, nor the checkout's .env (tests.hermetic).
 DEMO_SECRETS = {"token": "demo-token", "email": "demo@twin24.example", "password": "demo-password"}
 FULL_TABLE = {"tap_twin24.tasks"}
 """Streams a run sends whole each time: every row is rewritten, changed or not."""

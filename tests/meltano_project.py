@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tests.emulator import AIOKK_PREFIX, ALOVOICE_PREFIX, AiokkAccount, AlovoiceAccount, Emulator
 from tests.emulator.twin24 import Twin24Account
+from tests.hermetic import clean_environ, empty_env_file
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MELTANO = Path(sys.executable).with_name("meltano")
@@ -31,18 +32,23 @@ def meltano(
     env: t.Mapping[str, str] | None = None,
     log: Path | None = None,
     timeout: float = 900,
+    project: Path = PROJECT_ROOT,
+    env_file: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run `meltano ARGS` in the project root; its output goes to `log` when given.
+    """Run `meltano ARGS` in `project`; its output goes to `log` when given.
 
-    Meltano runs in a session of its own, so that a timeout stops its taps and targets too.
+    Meltano sees only `env` of all TAP_*, TARGET_* and MELTANO_* variables, and `env_file` (by
+    default an empty file) in place of the project's .env (tests.hermetic). It runs in a session
+    of its own, so that a timeout stops its taps and targets too.
     """
-    environment = {**os.environ, "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})}
-    command = [str(MELTANO), *args]
+    environment = clean_environ({"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})})
     with contextlib.ExitStack() as stack:
+        dotenv = env_file or stack.enter_context(empty_env_file())
+        command = [str(MELTANO), f"--env-file={dotenv}", *args]
         out = stack.enter_context(log.open("w", encoding="utf-8")) if log else subprocess.PIPE
         process = subprocess.Popen(
             command,
-            cwd=PROJECT_ROOT,
+            cwd=project,
             env=environment,
             stdout=out,
             stderr=subprocess.STDOUT if log else subprocess.PIPE,

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
+from tests.hermetic import NEUTRAL_CWD, clean_environ
+
 ROOT = Path(__file__).resolve().parent.parent
 MELTANO_YML = ROOT / "meltano.yml"
 HUB_FILE = "meltano-hub.yml"
@@ -101,6 +103,8 @@ def about(module: str) -> dict[str, t.Any]:
         capture_output=True,
         text=True,
         check=True,
+        cwd=NEUTRAL_CWD,
+        env=clean_environ(),
     )
     return t.cast(dict[str, t.Any], json.loads(result.stdout))
 

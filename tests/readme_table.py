@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.hermetic import NEUTRAL_CWD, clean_environ
+
 README = Path(__file__).parent.parent / "README.md"
 TAPS = {"tap-aiokk": "tap_aiokk", "tap-twin24": "tap_twin24", "tap-alovoice": "tap_alovoice"}
 # The SDK's own settings are the same for every tap; the README points to --about for them.
@@ -22,6 +24,8 @@ def settings_table(module: str) -> str:
         capture_output=True,
         text=True,
         check=True,
+        cwd=NEUTRAL_CWD,
+        env=clean_environ(),
     ).stdout
     rows = [
         line

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from tests.hermetic import clean_environ
+
 
 @dataclass
 class TapRun:
@@ -59,8 +61,13 @@ def run_tap(
     state: dict[str, t.Any] | None = None,
     args: t.Sequence[str] = (),
     timeout: float = 600,
+    env: t.Mapping[str, str] | None = None,
 ) -> TapRun:
-    """Run ``python -m module`` with ``config`` (and ``state``) and wait for it to end."""
+    """Run ``python -m module`` with ``config`` (and ``state``) and wait for it to end.
+
+    It runs in ``workdir`` with none of the caller's settings (tests.hermetic), only ``env``.
+    """
+    workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.json"
     config_path.write_text(json.dumps(config, ensure_ascii=False))
@@ -74,7 +81,14 @@ def run_tap(
         command += ["--state", str(state_path)]
     out_path, err_path = workdir / "stdout.jsonl", workdir / "stderr.log"
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            cwd=workdir,  # not the checkout: --config=ENV reads .env in the working directory
+            env=clean_environ(env),
+        )
         watchdog = threading.Timer(timeout, process.kill)
         watchdog.start()
         try:

@@ -10,9 +10,10 @@ import sys
 import typing as t
 from pathlib import Path
 
-from tap_aiokk.redaction import MASK, SecretFilter
+from tap_aiokk.kit.redaction import MASK, SecretFilter
 from tests.conftest import AIOKK_TOKEN, dialog_with_id, fixture_json, mount_aiokk
 from tests.emulator import AiokkAccount, Emulator, ErrorMode
+from tests.hermetic import NEUTRAL_CWD, clean_environ
 from tests.taprun import run_tap
 
 SEED = fixture_json("aiokk_seed_dialogs.json")[0]
@@ -20,7 +21,12 @@ SEED = fixture_json("aiokk_seed_dialogs.json")[0]
 
 def tap_output(*args: str) -> t.Any:
     completed = subprocess.run(
-        [sys.executable, "-m", "tap_aiokk", *args], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "tap_aiokk", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=NEUTRAL_CWD,
+        env=clean_environ(),
     )
     return json.loads(completed.stdout)
 

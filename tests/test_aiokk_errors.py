@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import AIOKK_TOKEN, aiokk_account, fixture_json, mount_aiokk
 from tests.emulator import Emulator, ErrorMode, FaultPlan
+from tests.hermetic import clean_environ
 from tests.taprun import TapRun, run_tap
 
 ERROR_BODIES = fixture_json("aiokk_error_bodies.json")
@@ -166,7 +167,7 @@ def test_refused_connection_names_the_host_once_retries_run_out(tmp_path: Path) 
     with Emulator() as closed:
         url = closed.url
     config = {"api_url": f"{url}/aiokk", "token": AIOKK_TOKEN, "max_retries": 2}
-    config["backoff_factor"] = 0.01
+    config["backoff_ms"] = 10
 
     run = run_tap("tap_aiokk", config, tmp_path)
 
@@ -187,11 +188,14 @@ def test_unreadable_config_file_is_one_line(tmp_path: Path, content: str | None)
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,
+        env=clean_environ(),
     )
     assert completed.returncode == 1
     [line] = completed.stderr.strip().splitlines()
     reason = "No such file or directory" if content is None else "not JSON"
-    assert line.startswith(f"cannot read --config {path}: {reason}")
+    assert "| ERROR " in line
+    assert line.split(" | ")[-1].startswith(f"cannot read --config {path}: {reason}")
     assert "Traceback" not in completed.stderr
 
 

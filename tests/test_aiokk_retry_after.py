@@ -9,7 +9,7 @@ import pytest
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_aiokk.client import retry_after_seconds
+from tap_aiokk.kit.retries import retry_after_seconds
 
 
 def _throttled(retry_after: str | None) -> RetriableAPIError:

@@ -24,6 +24,8 @@ TestTapAiokk = get_tap_test_class(
         "timezone": "Asia/Almaty",
         "request_timeout": 10,
     },
+    # The SDK's default, True, would add TAP_* variables and a .env it finds to the config.
+    parse_env_config=False,
 )
 
 

@@ -15,6 +15,7 @@ import pytest
 from tests import aiokk_truth as truth
 from tests.conftest import AIOKK_TOKEN, aiokk_account, dialog_with_id, mount_aiokk
 from tests.emulator import ALL_FAULTS, AiokkAccount, Emulator, FaultPlan
+from tests.hermetic import clean_environ
 from tests.taprun import TapRun, run_tap
 
 
@@ -204,6 +205,8 @@ def _catalog_selecting(config: dict[str, t.Any], workdir: Path, streams: set[str
             [sys.executable, "-m", "tap_aiokk", "--config", str(config_path), "--discover"],
             capture_output=True,
             check=True,
+            cwd=workdir,
+            env=clean_environ(),
         ).stdout
     )
     for entry in catalog["streams"]:

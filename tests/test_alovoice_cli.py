@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_alovoice.redaction import MASK, SecretFilter, secret_values
+from tap_alovoice.kit.redaction import MASK, SecretFilter, secret_values
 from tap_alovoice.tap import TapAlovoice, main
 from tests.alovoice_support import (
     ALOVOICE_TOKEN,
@@ -20,11 +20,17 @@ from tests.alovoice_support import (
     mount_alovoice,
 )
 from tests.emulator import Emulator
+from tests.hermetic import NEUTRAL_CWD, clean_environ
 
 
 def tap_output(*args: str) -> t.Any:
     completed = subprocess.run(
-        [sys.executable, "-m", "tap_alovoice", *args], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "tap_alovoice", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=NEUTRAL_CWD,
+        env=clean_environ(),
     )
     return json.loads(completed.stdout)
 
@@ -47,8 +53,8 @@ def test_about_marks_the_token_secret_and_gives_defaults() -> None:
         1,
         64,
     )
-    defaults = {name: properties[name]["default"] for name in ("poll_interval", "max_wait")}
-    assert defaults == {"poll_interval": 5, "max_wait": 900}
+    defaults = {name: properties[name]["default"] for name in ("poll_interval_ms", "max_wait")}
+    assert defaults == {"poll_interval_ms": 5000, "max_wait": 900}
     assert all(spec.get("description") for spec in properties.values())
 
 
@@ -98,6 +104,8 @@ def test_connection_test_submits_nothing(emulator: Emulator, tmp_path: Path) -> 
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,
+        env=clean_environ(),
     )
 
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -114,6 +122,8 @@ def connection_test(config: dict[str, t.Any], tmp_path: Path) -> subprocess.Comp
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,
+        env=clean_environ(),
     )
 
 
@@ -133,9 +143,8 @@ def test_connection_test_failures_are_one_line(emulator: Emulator, tmp_path: Pat
     assert "check the token setting" in refused
 
     config["max_concurrency"] = 0
-    lines = error_lines(connection_test(config, tmp_path))
-    assert lines[0].endswith("0 is less than the minimum of 1 in config['max_concurrency']")
-    assert [line for line in lines[1:] if "Config validation failed" not in line] == []
+    (line,) = error_lines(connection_test(config, tmp_path))
+    assert "max_concurrency: 0 is less than the minimum of 1" in line
     assert account.requests.total <= 5, "the second test sent nothing"
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_alovoice.kit.state import FIX
 from tap_alovoice.tap import TapAlovoice
 from tests.alovoice_support import (
     ALOVOICE_TOKEN,
@@ -26,6 +27,7 @@ from tests.alovoice_support import (
 )
 from tests.emulator import Emulator, FaultPlan, Request, Response
 from tests.emulator.alovoice import INVALID_TOKEN
+from tests.hermetic import clean_environ
 from tests.taprun import TapRun, run_tap
 
 SETTINGS = {"token": ALOVOICE_TOKEN, "call_ids": ["1716207617.2391"]}
@@ -88,8 +90,8 @@ def test_token_echoed_by_the_server_is_masked(emulator: Emulator, tmp_path: Path
         ({"call_ids": None}, "set call_ids, call_ids_file, or both"),
         ({"call_ids": []}, "call_ids: the list is empty"),
         ({"call_ids_file": "no/such/calls.txt"}, "call_ids_file: cannot read no/such/calls.txt"),
-        ({"max_concurrency": 0}, "config['max_concurrency']"),
-        ({"poll_interval_max": 0.1}, "poll_interval_max"),
+        ({"max_concurrency": 0}, "max_concurrency: 0 is less than the minimum of 1"),
+        ({"poll_interval_max_ms": 100}, "poll_interval_max"),
         ({"batch_config": {"encoding": {"format": "jsonl"}}}, "batch_config: tap-alovoice does"),
     ],
 )
@@ -131,7 +133,7 @@ def test_dead_port_ends_the_run_once_retries_run_out(tmp_path: Path) -> None:
         "token": ALOVOICE_TOKEN,
         "call_ids": [f"call-{n}" for n in range(12)],
         "max_retries": 2,
-        "backoff_factor": 0.01,
+        "backoff_ms": 10,
     }
 
     run = run_tap("tap_alovoice", config, tmp_path)
@@ -212,15 +214,12 @@ def test_retry_after_is_honoured(emulator: Emulator, tmp_path: Path) -> None:
     assert all(float(wait) >= 1 for wait in retried + resubmitted)
 
 
-def test_debug_logging_never_shows_the_token(
-    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_debug_logging_never_shows_the_token(emulator: Emulator, tmp_path: Path) -> None:
     """urllib3 logs every URL at DEBUG level; the masking filter is the net under it."""
-    monkeypatch.setenv("LOGLEVEL", "DEBUG")
     account = alovoice_account(3, delay_seconds=0.1)
     config = mount_alovoice(emulator, account)
 
-    run = run_tap("tap_alovoice", config, tmp_path)
+    run = run_tap("tap_alovoice", config, tmp_path, env={"LOGLEVEL": "DEBUG"})
 
     assert_delivers(run, account, account.call_ids())
     assert "GET /alovoice/callgetairesult/****/" in run.stderr
@@ -233,6 +232,8 @@ def test_unreadable_config_file_is_one_line(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         check=False,
+        cwd=tmp_path,
+        env=clean_environ(),
     )
     assert completed.returncode == 1
     [line] = completed.stderr.strip().splitlines()
@@ -299,6 +300,8 @@ def test_sigterm_does_not_wait_for_a_retry(emulator: Emulator, tmp_path: Path) -
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        cwd=tmp_path,
+        env=clean_environ(),
     )
     assert tap.stderr is not None
     try:
@@ -322,6 +325,6 @@ def test_a_malformed_state_is_one_line(emulator: Emulator, tmp_path: Path) -> No
     run = run_tap("tap_alovoice", config, tmp_path, state=state)
 
     line = assert_fails_cleanly(run, "cannot use --state: bookmarks.analyses.pending_call_ids")
-    assert line.endswith("fix it with `meltano state set` or clear it")
+    assert line.endswith(FIX)
     assert run.records("analyses") == []
     assert account.requests.total == 0

@@ -20,7 +20,8 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from tap_alovoice.calls import CallListError, configured_call_ids
 from tap_alovoice.describe import RESULT, SUBMIT
-from tap_alovoice.ledger import CallLedger, StateError, check_state
+from tap_alovoice.kit.state import FIX, StateError
+from tap_alovoice.ledger import CallLedger, check_state
 from tap_alovoice.pipeline import UNCONFIRMED, Outcome, Pipeline
 from tap_alovoice.replies import Kind, Reply
 from tap_alovoice.report import AccountError, NoCallKnownError
@@ -255,9 +256,9 @@ def test_a_malformed_state_is_named(state: dict[str, t.Any], named: str) -> None
 @pytest.mark.parametrize(
     ("state", "named"),
     [
-        (["x"], "it is list ['x'], not an object"),
-        ({"bookmarks": []}, "bookmarks must be an object, not list []"),
-        ({"bookmarks": {"analyses": "x"}}, "bookmarks.analyses must be an object, not str"),
+        (["x"], "it is a list (['x']), not an object"),
+        ({"bookmarks": []}, "bookmarks must be an object, not a list ([])"),
+        ({"bookmarks": {"analyses": "x"}}, "bookmarks.analyses must be an object, not a string"),
         ({"bookmarks": {"tags": []}}, "bookmarks.tags must be an object"),
         (
             {"bookmarks": {"analyses": {"done_call_ids": [1]}}},
@@ -270,7 +271,7 @@ def test_a_malformed_state_is_one_line_that_says_what_to_do(state: t.Any, named:
         check_state(state, "analyses")
     text = str(failure.value)
     assert text.startswith(f"cannot use --state: {named}"), text
-    assert text.endswith("; fix it with `meltano state set` or clear it")
+    assert text.endswith(FIX)
 
 
 def test_a_state_written_by_the_tap_reads_back() -> None:

@@ -20,6 +20,7 @@ from tests.alovoice_support import (
     submitted_once,
 )
 from tests.emulator import Emulator, Request, Response
+from tests.hermetic import clean_environ
 from tests.taprun import run_tap
 
 
@@ -30,11 +31,11 @@ def done_ids(rows: t.Iterable[t.Mapping[str, t.Any]]) -> list[str]:
 def test_calls_pending_at_max_wait_are_collected_by_the_next_run(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    account = alovoice_account(30, delay_seconds=1.2, seed=12)
+    account = alovoice_account(30, delay_seconds=3, seed=12)
     earlier = account.call_ids()[:6]
     account.presubmit(earlier, seconds_ago=10)
     config = mount_alovoice(emulator, account)
-    config["max_wait"] = 0.3
+    config["max_wait"] = 1
 
     first = run_tap("tap_alovoice", config, tmp_path / "first")
 
@@ -100,7 +101,13 @@ def test_a_run_killed_half_way_loses_and_bills_nothing(emulator: Emulator, tmp_p
     config_path.write_text(json.dumps(config))
     command = [sys.executable, "-m", "tap_alovoice", "--config", str(config_path)]
     killed = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8"
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,
+        env=clean_environ(),
     )
     assert killed.stdout is not None
     messages, analyses = [], 0
@@ -156,7 +163,7 @@ def test_no_busy_wait_for_a_request_in_flight_after_max_wait(
     vendor = NeverDone("slow", seconds=2.0)
     config = mount_alovoice(emulator, alovoice_account(1))
     emulator.mount(PREFIX, vendor)
-    config.update(call_ids=["slow", "fast"], max_wait=0.3, poll_interval=0.1, request_timeout=30)
+    config.update(call_ids=["slow", "fast"], max_wait=1, poll_interval_ms=100, request_timeout=30)
 
     before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     run = run_tap("tap_alovoice", config, tmp_path)

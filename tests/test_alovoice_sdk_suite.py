@@ -24,10 +24,12 @@ TestTapAlovoice = get_tap_test_class(
         "api_url": EMULATOR.url_for(PREFIX),
         "token": ALOVOICE_TOKEN,
         "call_ids": ACCOUNT.call_ids(),
-        "poll_interval": 0.1,
-        "poll_interval_max": 0.2,
+        "poll_interval_ms": 100,
+        "poll_interval_max_ms": 200,
         "request_timeout": 10,
     },
+    # The SDK's default, True, would add TAP_* variables and a .env it finds to the config.
+    parse_env_config=False,
 )
 
 

@@ -28,7 +28,7 @@ def test_three_hundred_calls_are_delivered_and_billed_once(
 ) -> None:
     account = alovoice_account(300, delay_seconds=1.0, seed=3)
     config = mount_alovoice(emulator, account)
-    config.update(poll_interval=0.6, poll_interval_max=1.0)
+    config.update(poll_interval_ms=600, poll_interval_max_ms=1000)
 
     run = run_tap("tap_alovoice", config, tmp_path)
 

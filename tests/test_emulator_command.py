@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import typing as t
@@ -10,6 +11,7 @@ import typing as t
 import requests
 
 from tests.conftest import AIOKK_TOKEN
+from tests.hermetic import clean_environ
 from tests.twin24_support import TWIN24_PASSWORD
 
 if t.TYPE_CHECKING:
@@ -24,7 +26,13 @@ def test_command_serves_a_tap_and_stops_on_sigterm(tmp_path: Path) -> None:
     ids_file = tmp_path / "alovoice_calls.txt"
     command += ["--alovoice-calls", "5", "--alovoice-delay", "0.2"]
     command += ["--alovoice-call-ids-file", str(ids_file)]
-    server = subprocess.Popen([*command, "--token", AIOKK_TOKEN], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [*command, "--token", AIOKK_TOKEN],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=clean_environ(),
+    )
     try:
         assert server.stdout is not None
         url = server.stdout.readline().strip().rsplit(" ", 1)[-1]
@@ -56,7 +64,7 @@ def test_command_serves_a_tap_and_stops_on_sigterm(tmp_path: Path) -> None:
             "api_url": alovoice_url,
             "token": AIOKK_TOKEN,
             "call_ids_file": str(ids_file),
-            "poll_interval": 0.2,
+            "poll_interval_ms": 200,
         }
         analyses = run_tap("tap_alovoice", alovoice, tmp_path / "alovoice")
         assert analyses.exit_code == 0, analyses.stderr[-2000:]
@@ -65,3 +73,27 @@ def test_command_serves_a_tap_and_stops_on_sigterm(tmp_path: Path) -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=10) == 0
+
+
+def test_busy_port_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    """A port that something listens on: one line saying so and what to do, no traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        command = [sys.executable, "-m", "tests.emulator", "--port", str(port), "--dialogs", "5"]
+        result = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            cwd=tmp_path,
+            env=clean_environ(),
+        )
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].strip(), result.stderr
+    assert f"port {port} " in lines[0] and "--port" in lines[0], lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stdout == ""

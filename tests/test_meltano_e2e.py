@@ -24,11 +24,13 @@ from zoneinfo import ZoneInfo
 import duckdb
 import psycopg
 import pytest
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
 from tests.aiokk_truth import finished
 from tests.alovoice_support import expected_fragments, expected_tags
 from tests.emulator import Emulator
-from tests.meltano_project import Accounts, Changes, meltano, run_all
+from tests.hermetic import clean_environ
+from tests.meltano_project import PROJECT_ROOT, Accounts, Changes, meltano, run_all
 from tests.twin24_truth import call_record, message_rows
 from tests.warehouse import Warehouse, instant, loose
 
@@ -418,6 +420,8 @@ def test_make_demo_loads_and_then_only_what_changed(plugins: None, tmp_path: Pat
         text=True,
         timeout=600,
         check=False,
+        cwd=tmp_path,
+        env=clean_environ(),
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     tables = re.findall(r"^  (tap_\w+\.\w+) +(\d+) +(\d+)", result.stdout, re.MULTILINE)
@@ -450,3 +454,148 @@ def test_target_jsonl_writes_every_call(plugins: None, tmp_path: Path) -> None:
     lines = (tmp_path / "jsonl" / "calls.jsonl").read_text(encoding="utf-8").splitlines()
     ids = [json.loads(line)["id"] for line in lines]
     assert sorted(ids) == sorted(accounts.twin24.truth()) and len(ids) == 120
+
+
+# Every whole-number setting, with a value other than its default, as a user would set it
+# (the SDK's flattening settings too: they apply once flattening_enabled is set).
+SDK_NUMBERS = {"flattening_max_depth": 2, "flattening_max_key_length": 200}
+NUMBERS_FROM_THE_ENVIRONMENT: dict[str, dict[str, int]] = {
+    "tap-aiokk": {
+        "lookback_minutes": 90,
+        "request_timeout": 30,
+        "max_retries": 3,
+        "backoff_ms": 20,
+        **SDK_NUMBERS,
+    },
+    "tap-twin24": {
+        "page_size": 7,
+        "window_hours": 12,
+        "settle_seconds": 0,
+        "request_timeout": 30,
+        "max_retries": 3,
+        "backoff_ms": 20,
+        **SDK_NUMBERS,
+    },
+    "tap-alovoice": {
+        "max_concurrency": 4,
+        "poll_interval_ms": 200,
+        "poll_interval_max_ms": 800,
+        "max_wait": 60,
+        "request_timeout": 30,
+        "max_retries": 3,
+        "backoff_ms": 20,
+        **SDK_NUMBERS,
+    },
+}
+
+
+def declared_numbers() -> dict[str, set[str]]:
+    """The extractors' settings that meltano.yml declares as numbers of any kind."""
+    project = yaml.safe_load((PROJECT_ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    return {
+        extractor["name"]: {
+            setting["name"]
+            for setting in extractor.get("settings", [])
+            if setting.get("kind") in {"integer", "decimal"}
+        }
+        for extractor in project["plugins"]["extractors"]
+        if "inherit_from" not in extractor
+    }
+
+
+def test_every_number_comes_from_the_environment_and_dotenv(plugins: None, tmp_path: Path) -> None:
+    """Meltano 4.4 passes each whole-number setting from an environment variable and from .env
+    (half of them each way) to the taps, which take them: every tap loads every row."""
+    assert declared_numbers() == {
+        tap: set(values) for tap, values in NUMBERS_FROM_THE_ENVIRONMENT.items()
+    }
+    variables = {
+        f"{tap.upper().replace('-', '_')}_{name.upper()}": str(value)
+        for tap, values in NUMBERS_FROM_THE_ENVIRONMENT.items()
+        for name, value in values.items()
+    }
+    names = sorted(variables)
+    in_environment = {name: variables[name] for name in names[::2]}
+    dotenv = tmp_path / "numbers.env"
+    dotenv.write_text("".join(f"{name}={variables[name]}\n" for name in names[1::2]))
+    accounts = Accounts.build(
+        dialogs=30, calls=40, recordings=4, call_ids_file=tmp_path / "ids.txt", secrets=SECRETS
+    )
+    with Emulator() as emulator:
+        accounts.mount(emulator)
+        env = {
+            **accounts.settings(emulator),
+            **in_environment,
+            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+            "TARGET_JSONL_DESTINATION_PATH": str(tmp_path / "jsonl"),
+            "TARGET_JSONL_DO_TIMESTAMP_FILE": "false",
+        }
+        resolved = {
+            tap: json.loads(
+                meltano(
+                    "--environment=demo",
+                    "config",
+                    "print",
+                    tap,
+                    "--format=json",
+                    env=env,
+                    env_file=dotenv,
+                ).stdout
+            )
+            for tap in NUMBERS_FROM_THE_ENVIRONMENT
+        }
+        blocks = [name for tap in NUMBERS_FROM_THE_ENVIRONMENT for name in (tap, "target-jsonl")]
+        log = tmp_path / "run.log"
+        result = meltano("--environment=demo", "run", *blocks, env=env, log=log, env_file=dotenv)
+    output = log.read_text(encoding="utf-8")
+    assert result.returncode == 0, output[-4000:]
+    assert "Traceback" not in output and "unknown setting" not in output
+    for tap, values in NUMBERS_FROM_THE_ENVIRONMENT.items():
+        assert {name: resolved[tap][name] for name in values} == values, tap
+
+    def keys(stream: str, key: str) -> set[t.Any]:
+        path = tmp_path / "jsonl" / f"{stream}.jsonl"
+        return {json.loads(line)[key] for line in path.read_text(encoding="utf-8").splitlines()}
+
+    assert keys("dialogs", "dialog_id") == set(accounts.aiokk.finished_ids())
+    assert keys("calls", "id") == set(accounts.twin24.truth())
+    assert keys("analyses", "call_id") == set(accounts.alovoice.call_ids())
+
+
+@pytest.mark.parametrize(
+    ("tap", "state"),
+    [
+        ("tap-twin24", {"bookmarks": {"calls": []}}),
+        ("tap-aiokk", {"bookmarks": "dialogs"}),
+        ("tap-alovoice", {"bookmarks": {"analyses": {"done_call_ids": "all"}}}),
+    ],
+)
+def test_a_bad_state_through_meltano_run_is_one_error_line(
+    plugins: None, tmp_path: Path, tap: str, state: dict[str, t.Any]
+) -> None:
+    """A state set by hand in the wrong shape: the tap says so once, Meltano stops the run."""
+    accounts = Accounts.build(
+        dialogs=3, calls=5, recordings=1, call_ids_file=tmp_path / "ids.txt", secrets=SECRETS
+    )
+    with Emulator() as emulator:
+        accounts.mount(emulator)
+        env = {
+            **accounts.settings(emulator),
+            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+            "TARGET_JSONL_DESTINATION_PATH": str(tmp_path / "jsonl"),
+        }
+        state_id = f"demo:{tap}-to-target-jsonl"
+        saved = meltano(
+            "--environment=demo", "state", "set", "--force", state_id,
+            json.dumps({"singer_state": state}), env=env,
+        )  # fmt: skip
+        assert saved.returncode == 0, saved.stderr[-2000:]
+        log = tmp_path / "run.log"
+        result = meltano("--environment=demo", "run", tap, "target-jsonl", env=env, log=log)
+    output = log.read_text(encoding="utf-8")
+    assert result.returncode != 0, output[-3000:]
+    assert "Traceback" not in output
+    said = [line for line in output.splitlines() if re.search(rf"\[error +\] {tap} ", line)]
+    assert len(said) == 1, output[-3000:]
+    assert "cannot use --state" in said[0] and "meltano state clear --force" in said[0]
+    assert not (tmp_path / "jsonl").exists() or not any((tmp_path / "jsonl").iterdir())

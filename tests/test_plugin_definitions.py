@@ -7,7 +7,6 @@ that it does find something when a definition, meltano.yml or --about is changed
 from __future__ import annotations
 
 import copy
-import os
 import subprocess
 import tomllib
 import typing as t
@@ -18,7 +17,7 @@ import jsonschema
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.meltano_project import MELTANO
+from tests.meltano_project import meltano
 from tests.plugin_definitions import (
     GENERATED_KEYS,
     MELTANO_YML,
@@ -265,19 +264,14 @@ def stale_files(expected: t.Mapping[Path, str]) -> list[str]:
 
 def meltano_config_list(project: Path, tap: str, tmp: Path) -> subprocess.CompletedProcess[str]:
     """`meltano --environment=demo config list TAP`, in `project`, with a throwaway system db."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TAP_", "MELTANO_"))}
-    environment |= {
-        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "MELTANO_DATABASE_URI": f"sqlite:///{tmp / f'{project.name}-{tap}.db'}",
-    }
-    return subprocess.run(
-        [str(MELTANO), "--environment=demo", "config", "list", tap],
-        cwd=project,
-        env=environment,
-        capture_output=True,
-        text=True,
+    return meltano(
+        "--environment=demo",
+        "config",
+        "list",
+        tap,
+        env={"MELTANO_DATABASE_URI": f"sqlite:///{tmp / f'{project.name}-{tap}.db'}"},
         timeout=120,
-        check=False,
+        project=project,
     )
 
 
@@ -370,7 +364,7 @@ BREAKAGES: dict[str, t.Callable[[Plugin], object]] = {
     "a setting dropped": lambda p: p["settings"].pop(),
     "a setting renamed": lambda p: _setting(p, "request_timeout").update(name="timeout"),
     "a setting added": lambda p: p["settings"].append({"name": "extra", "kind": "string"}),
-    "a kind changed": lambda p: _setting(p, "backoff_factor").update(kind="integer"),
+    "a kind changed": lambda p: _setting(p, "backoff_ms").update(kind="string"),
     "a date-time as a string": lambda p: _kind_to_string(p, "date_iso8601"),
     "an enum as a string": lambda p: _kind_to_string(p, "options"),
     "a secret not sensitive": lambda p: _setting(p, "token").pop("sensitive", None),

@@ -27,7 +27,7 @@ def record_with_secret_in_exception() -> logging.LogRecord:
 @pytest.mark.parametrize("tap", ["tap_aiokk", "tap_twin24", "tap_alovoice"])
 @pytest.mark.parametrize("formatter", [StructuredFormatter(), logging.Formatter()])
 def test_a_secret_in_an_exception_is_masked(tap: str, formatter: logging.Formatter) -> None:
-    redaction = importlib.import_module(f"{tap}.redaction")
+    redaction = importlib.import_module(f"{tap}.kit.redaction")
     record = record_with_secret_in_exception()
     assert redaction.SecretFilter([SECRET]).filter(record)
     text = formatter.format(record)
@@ -38,7 +38,7 @@ def test_a_secret_in_an_exception_is_masked(tap: str, formatter: logging.Formatt
 
 @pytest.mark.parametrize("tap", ["tap_aiokk", "tap_twin24", "tap_alovoice"])
 def test_an_exception_without_secret_is_left_whole(tap: str) -> None:
-    redaction = importlib.import_module(f"{tap}.redaction")
+    redaction = importlib.import_module(f"{tap}.kit.redaction")
     try:
         raise ValueError("nothing secret here")
     except ValueError:

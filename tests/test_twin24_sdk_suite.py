@@ -16,7 +16,12 @@ from tests.twin24_support import mount_twin24
 EMULATOR = Emulator().start()
 CONFIG = mount_twin24(EMULATOR, Twin24Account(calls=300, seed=4))
 
-TestTapTwin24 = get_tap_test_class(TapTwin24, config=CONFIG | {"request_timeout": 10})
+TestTapTwin24 = get_tap_test_class(
+    TapTwin24,
+    config=CONFIG | {"request_timeout": 10},
+    # The SDK's default, True, would add TAP_* variables and a .env it finds to the config.
+    parse_env_config=False,
+)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -14,6 +14,7 @@ import pytest
 
 from tests.emulator import Emulator, FaultPlan
 from tests.emulator.twin24 import Twin24Account
+from tests.hermetic import clean_environ
 from tests.taprun import run_tap
 from tests.twin24_support import mount_twin24
 from tests.twin24_truth import by_id, call_record, message_rows
@@ -99,7 +100,9 @@ def test_a_sync_killed_half_way_resumes_from_its_last_state(
     out_path = tmp_path / "killed.jsonl"
     command = [sys.executable, "-m", "tap_twin24", "--config", str(config_path)]
     with out_path.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.DEVNULL, cwd=tmp_path, env=clean_environ()
+        )
         deadline = time.monotonic() + 120
         while _states(out_path) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)

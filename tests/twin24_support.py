@@ -37,5 +37,5 @@ def mount_twin24(emulator: Emulator, account: Twin24Account) -> dict[str, t.Any]
         "end_date": account.end_moment().isoformat(),
         "request_timeout": 2,
         "max_retries": 10,
-        "backoff_factor": 0.05,
+        "backoff_ms": 50,
     }

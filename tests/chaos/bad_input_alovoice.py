@@ -373,13 +373,13 @@ def cases() -> list[Case]:
             "max_concurrency a word", {"max_concurrency": "eight"}, "max_concurrency", fast=True
         ),
         bad_config("call_ids a string", {"call_ids": "1716207617.2391"}, "call_ids"),
-        bad_config("submit a word", {"submit": "yes"}, "submit"),
+        bad_config("submit a word", {"submit": "maybe"}, "submit"),
         bad_config("token missing", {"token": None}, "token"),
         bad_config("no call list", {"call_ids": None}, "set call_ids, call_ids_file, or both"),
         bad_config(
-            "poll_interval_max below poll_interval",
-            {"poll_interval": 10, "poll_interval_max": 1},
-            "poll_interval_max",
+            "poll_interval_max_ms below poll_interval_ms",
+            {"poll_interval_ms": 10000, "poll_interval_max_ms": 1000},
+            "poll_interval_max_ms",
         ),
         bad_config(
             "empty call list (state kept, as the README says)",

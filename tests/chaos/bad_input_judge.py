@@ -26,8 +26,8 @@ if t.TYPE_CHECKING:
 Key = tuple[t.Any, ...]
 """A record's identity: its stream, then the values of its primary key."""
 PrimaryKeys = t.Mapping[str, tuple[str, ...]]
-MAX_ERROR_LINES = 3
-"""A config error may be listed before the SDK's "Config validation failed"; more is a wall."""
+MAX_ERROR_LINES = 1
+"""One ERROR line that names the cause; a second one is a wall to read through."""
 
 
 @dataclass(frozen=True)

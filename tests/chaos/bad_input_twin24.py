@@ -253,7 +253,7 @@ def cases() -> list[Case]:
     cap = nest_error(400, CAP_MESSAGE, "Bad Request")
     invalid = nest_error(400, ["limit must not be greater than 1000"], "Bad Request")
     return [
-        bad_config("page_size a string", {"page_size": "1000"}, "page_size", fast=True),
+        bad_config("page_size not a number", {"page_size": "a thousand"}, "page_size", fast=True),
         bad_config("task_ids a string", {"task_ids": "0c6e"}, "task_ids"),
         bad_config("start_date missing", {"start_date": None}, "start_date"),
         bad_config("no credentials", {"email": None, "password": None}, "email and password"),

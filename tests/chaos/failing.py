@@ -27,7 +27,7 @@ from tests.twin24_support import TWIN24_PREFIXES
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-SETTINGS = {"request_timeout": 1, "max_retries": 2, "backoff_factor": 0.2}
+SETTINGS = {"request_timeout": 1, "max_retries": 2, "backoff_ms": 200}
 STALL_SECONDS = 1.5
 """How long a stalled answer pauses: past the 1 s request timeout."""
 JITTER = 1.0
@@ -50,7 +50,7 @@ def budget(settings: t.Mapping[str, float]) -> float:
     """The longest one request may take before its retries run out: every attempt cut at the
     request timeout, every wait the doubling backoff plus the SDK's jitter."""
     retries = int(settings["max_retries"])
-    waits = sum(settings["backoff_factor"] * 2**i + JITTER for i in range(retries))
+    waits = sum(settings["backoff_ms"] / 1000 * 2**i + JITTER for i in range(retries))
     return (retries + 1) * settings["request_timeout"] + waits
 
 

@@ -38,7 +38,7 @@ timing would then depend on the machine's speed."""
 MAX_RUNS = 12
 """Runs of one chain before its calls still open count as a failure."""
 LIGHT_FAULTS = FaultPlan(0.05, ("429", "503", "drop", "truncate"), seed=1, slow_seconds=1.5)
-RETRIES = {"request_timeout": 2, "max_retries": 10, "backoff_factor": 0.01}
+RETRIES = {"request_timeout": 2, "max_retries": 10, "backoff_ms": 10}
 
 
 def scenarios(fast: bool) -> list[Scenario]:

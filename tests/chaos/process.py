@@ -16,6 +16,8 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.hermetic import clean_environ
+
 Message = dict[str, t.Any]
 
 
@@ -95,8 +97,10 @@ def run_tap(
 
     ``on_kill`` runs right after the SIGKILL, before the pipe is drained, so a caller can look
     at the emulator at the moment of the kill. ``timeout`` is a watchdog: past it the process
-    is killed and the run marked as hung.
+    is killed and the run marked as hung. It runs in ``workdir`` with none of the caller's
+    settings (tests.hermetic).
     """
+    workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "config.json"
     config_path.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
@@ -110,7 +114,12 @@ def run_tap(
     started = time.monotonic()
     with stderr_path.open("wb") as err:
         process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL
+            command,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            cwd=workdir,  # not the checkout: --config=ENV reads .env in the working directory
+            env=clean_environ(),
         )
         killer = _Killer(process, on_kill)
         timers = [threading.Timer(timeout, killer.hang)]

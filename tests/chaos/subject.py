@@ -20,7 +20,7 @@ if t.TYPE_CHECKING:
 Key = tuple[str, t.Hashable]
 """(stream, primary key)."""
 
-GENEROUS_RETRIES = {"request_timeout": 1, "max_retries": 25, "backoff_factor": 0.01}
+GENEROUS_RETRIES = {"request_timeout": 1, "max_retries": 25, "backoff_ms": 10}
 """Retry settings under which a run is expected to outlast fault rates up to 50 %: 1 s is the
 shortest timeout the taps accept; at 50 % a request fails 26 times in a row once in 7e7, and the
 doubling waits stay under a second for the first seven retries (the SDK adds up to 1 s each)."""

@@ -11,7 +11,9 @@ auth_url, api_url and tasks_url; log in with --email and --password); alovoice a
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
+import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -69,8 +71,6 @@ def main(argv: list[str] | None = None) -> int:
         args.alovoice_calls, args.token, delay_seconds=args.alovoice_delay, seed=args.seed
     )
     emulator.mount(ALOVOICE_PREFIX, recordings)
-    if args.alovoice_call_ids_file:
-        Path(args.alovoice_call_ids_file).write_text("\n".join(recordings.call_ids()) + "\n")
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -78,7 +78,14 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    try:
+        emulator.start()
+    except OSError as error:
+        print(f"emulator: {_cannot_listen(args.host, args.port, error)}", file=sys.stderr)
+        return 1
     with emulator:
+        if args.alovoice_call_ids_file:  # once serving: the file appears when the API is up
+            Path(args.alovoice_call_ids_file).write_text("\n".join(recordings.call_ids()) + "\n")
         print(f"aiokk emulator: {emulator.url_for(AIOKK_PREFIX)}", flush=True)
         for host in TWIN24_HOSTS:
             print(f"twin24 {host} emulator: {emulator.url_for('/twin24/' + host)}", flush=True)
@@ -87,6 +94,17 @@ def main(argv: list[str] | None = None) -> int:
         while not stop.wait(0.5):
             pass
     return 0
+
+
+def _cannot_listen(host: str, port: int, error: OSError) -> str:
+    """What went wrong binding host:port, and what to do, in one line."""
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is in use; stop what listens there or pass another "
+            "--port (0 picks a free one)"
+        )
+    reason = error.strerror or str(error)
+    return f"cannot listen on {host}:{port} ({reason}); pass another --host or --port"
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 """Keeps secret setting values out of every log line, whoever writes it.
 
-Our own messages never include a secret; this filter is the net under libraries' messages.
+Our own messages never include a secret; this filter is the net under libraries' messages (a
+connection error quoting a URL, urllib3's debug log). Secrets are masked as written and in their
+URL-encoded form, since a token may sit in a URL path.
 """
 
 from __future__ import annotations
 
 import logging
 import typing as t
+from urllib.parse import quote
 
 MASK = "****"
 
@@ -16,7 +19,7 @@ class SecretFilter(logging.Filter):
 
     def __init__(self, secrets: t.Iterable[str]) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self.secrets = _longest_first(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -35,26 +38,19 @@ class SecretFilter(logging.Filter):
 
 
 def redact(text: str, secrets: t.Iterable[str]) -> str:
-    """``text`` with every occurrence of each secret masked."""
-    for secret in secrets:
+    """``text`` with every occurrence of each secret (and its URL-encoded form) masked."""
+    for secret in _longest_first(secrets):
         text = text.replace(secret, MASK)
     return text
 
 
-def mask_also(secret: str) -> None:
-    """Mask a secret learnt during the run (a token from a login) in every later log line."""
-    for handler in logging.getLogger().handlers:
-        for installed in handler.filters:
-            if isinstance(installed, SecretFilter) and secret not in installed.secrets:
-                installed.secrets = sorted({*installed.secrets, secret}, key=len, reverse=True)
-
-
 def secret_values(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> list[str]:
+    """Every secret setting's value, as written."""
     properties = schema.get("properties", {})
     return [
         str(config[name])
         for name, spec in properties.items()
-        if spec.get("secret") and config.get(name)
+        if isinstance(spec, dict) and spec.get("secret") and config.get(name)
     ]
 
 
@@ -67,3 +63,17 @@ def redact_secrets(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any])
         installed = [f for f in handler.filters if isinstance(f, SecretFilter)]
         if not any(f.secrets == secret_filter.secrets for f in installed):
             handler.addFilter(secret_filter)
+
+
+def mask_also(secret: str) -> None:
+    """Mask a secret learnt during the run (a token from a login) in every later log line."""
+    for handler in logging.getLogger().handlers:
+        for installed in handler.filters:
+            if isinstance(installed, SecretFilter) and secret not in installed.secrets:
+                installed.secrets = _longest_first([*installed.secrets, secret])
+
+
+def _longest_first(secrets: t.Iterable[str]) -> list[str]:
+    """Each secret and its URL-encoded form, longest first (a secret inside another one)."""
+    forms = {form for secret in secrets if secret for form in (secret, quote(secret, safe=""))}
+    return sorted(forms, key=len, reverse=True)

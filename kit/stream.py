@@ -1,0 +1,75 @@
+"""The base of every stream that makes requests: timeouts, the retry policy and its log lines.
+
+Each tap's client subclasses it and says only what differs: its URLs, how to describe one of its
+requests (never with a secret) and how to read its answers.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from http import HTTPStatus
+
+from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.streams import RESTStream
+
+from .retries import (
+    RetryWaits,
+    describe_failure,
+    jitter,
+    without_backoff_library_lines,
+    without_generic_failure_line,
+)
+
+if t.TYPE_CHECKING:
+    import requests
+    from backoff.types import Details
+
+_T = t.TypeVar("_T")
+
+
+class KitStream(RESTStream[_T]):
+    """A REST stream that retries by the project's policy (see ``retries``) and says so in one
+    WARNING line per retry, from settings ``request_timeout``, ``max_retries``, ``backoff_ms``."""
+
+    # The SDK's validate_response retries these and 5xx; other 4xx end the run.
+    extra_retry_statuses = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT)
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.logger.addFilter(without_backoff_library_lines)
+        self.logger.addFilter(without_generic_failure_line)
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config["request_timeout"])
+
+    def describe(self, request: requests.PreparedRequest | None) -> str:
+        """What a request asked for, in a few words and never with a secret."""
+        return f"{self.name} request"
+
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
+        """The SDK's ``backoff_runtime`` hook, fed with the project's waits."""
+        return self.backoff_runtime(value=RetryWaits(int(self.config["backoff_ms"]) / 1000))
+
+    def backoff_jitter(self, value: float) -> float:
+        return jitter(value)
+
+    def backoff_max_tries(self) -> int:
+        return int(self.config["max_retries"]) + 1
+
+    def retry_reason(self, details: Details) -> str:
+        """Why a request is tried again: its error line, or the request and the failure."""
+        exception = details.get("exception")
+        if isinstance(exception, RetriableAPIError):
+            return str(exception)
+        request = details["args"][0] if details.get("args") else None
+        return f"{self.describe(request)}: {describe_failure(exception)}"
+
+    def backoff_handler(self, details: Details) -> None:
+        self.logger.warning(
+            "Retry %d of %d in %.1f s: %s",
+            details["tries"],
+            self.backoff_max_tries() - 1,
+            details.get("wait", 0.0),
+            self.retry_reason(details),
+        )

@@ -1,0 +1,170 @@
+"""Settings as a data engineer gives them: in files, from the environment, as text or numbers.
+
+- ``--config=ENV`` reads ``<TAP_NAME>_<SETTING>`` variables from the process environment and
+  from a ``.env`` file in the working directory, the environment winning (as Meltano does). It
+  never looks for a ``.env`` elsewhere: the SDK's own lookup walks up from the installed package,
+  so a ``.env`` in a checkout that holds the virtual environment would win over the environment.
+- A number, a boolean, a list or an object given as text (as every environment variable is) is
+  read as its setting's type, then checked like any other value.
+- A setting the tap does not know is named in one warning, with the closest known one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import os
+import typing as t
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+TRUE = frozenset({"true", "1", "yes", "on"})
+FALSE = frozenset({"false", "0", "no", "off"})
+
+
+def environment_config(
+    schema: t.Mapping[str, t.Any],
+    prefix: str,
+    environ: t.Mapping[str, str] | None = None,
+    dotenv: Path | None = None,
+) -> dict[str, str]:
+    """The settings given as ``<prefix><SETTING>`` variables, as text.
+
+    ``environ`` defaults to the process environment and ``dotenv`` to ``.env`` in the working
+    directory; a variable in ``environ`` wins over the same one in ``dotenv``.
+    """
+    environ = os.environ if environ is None else environ
+    dotenv = Path.cwd() / ".env" if dotenv is None else dotenv
+    from_file = {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
+    variables = {**from_file, **environ}
+    return {
+        name: variables[variable_name(prefix, name)]
+        for name in schema.get("properties", {})
+        if variable_name(prefix, name) in variables
+    }
+
+
+def variable_name(prefix: str, setting: str) -> str:
+    """``TAP_AIOKK_LOOKBACK_MINUTES`` for ``lookback_minutes``."""
+    return prefix + setting.upper().replace("-", "_")
+
+
+def unknown_variables(
+    schema: t.Mapping[str, t.Any],
+    prefix: str,
+    environ: t.Mapping[str, str] | None = None,
+    dotenv: Path | None = None,
+) -> list[str]:
+    """``<prefix>...`` variables that name no setting (Meltano's own ``<prefix>_...`` extras,
+    with a double underscore, and the SDK's ``<prefix>LOGLEVEL`` are not settings)."""
+    environ = os.environ if environ is None else environ
+    dotenv = Path.cwd() / ".env" if dotenv is None else dotenv
+    names = {*dotenv_values(dotenv), *environ}
+    known = {variable_name(prefix, name) for name in schema.get("properties", {})}
+    return sorted(
+        name
+        for name in names
+        if name.startswith(prefix)
+        and name not in known
+        and not name.startswith(prefix + "_")
+        and name != prefix + "LOGLEVEL"
+    )
+
+
+def coerce(
+    config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any], *, text_lists: bool = False
+) -> dict[str, t.Any]:
+    """``config`` with each text value read as its setting's type where it reads as one.
+
+    Lists and objects are read from text only with ``text_lists`` (values from the
+    environment, where everything is text); in a config file, text where a list belongs is a
+    mistake to name. A text that does not read is left as it is, for the schema check to name.
+    """
+    properties = schema.get("properties", {})
+    return {
+        name: _read(value, properties[name], text_lists=text_lists) if name in properties else value
+        for name, value in config.items()
+    }
+
+
+def _types(spec: t.Mapping[str, t.Any]) -> set[str]:
+    declared = spec.get("type")
+    types = {declared} if isinstance(declared, str) else set(declared or ())
+    for option in spec.get("anyOf", ()):
+        if isinstance(option, dict):
+            types |= _types(option)
+    return types - {"null"}
+
+
+def _read(  # noqa: PLR0911 - one per type
+    value: object, spec: t.Mapping[str, t.Any], *, text_lists: bool
+) -> object:
+    if not isinstance(value, str):
+        return value
+    types = _types(spec)
+    text = value.strip()
+    if "integer" in types or "number" in types:
+        number = _number(text, whole="number" not in types)
+        if number is not None:
+            return number
+    if "boolean" in types and text.lower() in TRUE | FALSE:
+        return text.lower() in TRUE
+    if not text_lists:
+        return value
+    if "array" in types:
+        return _array(text, spec.get("items") or {})
+    if "object" in types and text.startswith("{"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return value
+    return value
+
+
+def _number(text: str, *, whole: bool) -> int | float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if not math.isfinite(number):
+        return None
+    if number.is_integer() and "." not in text and "e" not in text.lower():
+        return int(text)
+    return None if whole else number
+
+
+def _array(text: str, items: t.Mapping[str, t.Any]) -> object:
+    """A JSON list (``["a", "b"]``), or words separated by commas (``a,b``); ``""`` is []."""
+    if text.startswith("["):
+        try:
+            values = json.loads(text)
+        except ValueError:
+            return text
+    else:
+        values = [part.strip() for part in text.split(",") if part.strip()]
+    if not isinstance(values, list):
+        return text
+    return [_read(item, items, text_lists=True) for item in values]
+
+
+def unknown_settings(
+    config: t.Mapping[str, t.Any],
+    schema: t.Mapping[str, t.Any],
+    renamed: t.Mapping[str, str] | None = None,
+) -> list[str]:
+    """One sentence per setting the tap does not know, naming the closest one it knows."""
+    known = list(schema.get("properties", {}))
+    renamed = renamed or {}
+    lines = []
+    for name in config:
+        if name in known:
+            continue
+        if name in renamed:
+            lines.append(f"unknown setting {name!r} is ignored: it is now {renamed[name]}")
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        lines.append(f"unknown setting {name!r} is ignored{hint}")
+    return lines

@@ -1,0 +1,185 @@
+"""The base of every tap: settings from anywhere, checked states, and one line for a failure.
+
+A data engineer meets a tap through its settings, its state and its last line. Whatever they
+get wrong (a setting misspelt or given as text, a state of another shape, a host that does not
+answer), the tap says it in one ERROR line that names the cause and what to do, and exits 1: no
+traceback, no second error line. ``--test`` that succeeds says so at INFO.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
+import requests
+from singer_sdk import Tap
+from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
+from singer_sdk.tap_base import CliTestOptionValue
+from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
+
+from .redaction import redact_secrets
+from .retries import ONE_LINE_FAILURES, describe_failure, without_generic_failure_line
+from .settings import coerce, environment_config, unknown_settings, unknown_variables
+from .state import StateError, check_shape, foreign_streams, unusable
+
+if t.TYPE_CHECKING:
+    import click
+
+# What ends a run, a --test or a discovery with one line and exit code 1.
+RUN_ERRORS = (ConfigValidationError, StateError, *ONE_LINE_FAILURES)
+
+
+class KitTap(Tap):
+    """A tap as a data engineer expects it to behave; subclasses name their own parts."""
+
+    #: Old setting names and what replaced them, for the warning that names an unknown one.
+    renamed_settings: t.ClassVar[dict[str, str]] = {}
+
+    def __init__(
+        self,
+        *,
+        config: dict[str, t.Any] | PurePath | str | list[PurePath | str] | None = None,
+        parse_env_config: bool = False,
+        **kwargs: t.Any,
+    ) -> None:
+        """Take settings from the environment (see ``settings``), name the unknown ones and
+        read text as numbers, booleans or lists before the SDK checks them."""
+        if config is None or isinstance(config, dict):
+            schema = self.settings_schema()
+            settings = dict(config or {})
+            if parse_env_config:
+                prefix = self._env_var_prefix
+                settings |= coerce(environment_config(schema, prefix), schema, text_lists=True)
+                for variable in unknown_variables(schema, prefix):
+                    name = variable[len(prefix) :].lower()
+                    for line in unknown_settings({name: None}, schema, self.renamed_settings):
+                        self.logger.warning("%s: %s", variable, line)
+            for line in unknown_settings(settings, schema, self.renamed_settings):
+                self.logger.warning("%s", line)
+            config = coerce(settings, schema)
+        super().__init__(config=config, parse_env_config=False, **kwargs)
+        # Every stream, a child stream that makes no request too, logs a generic line when its
+        # sync ends in an exception: dropped where all records end up, as the secrets filter is.
+        for handler in logging.getLogger().handlers:
+            if without_generic_failure_line not in handler.filters:
+                handler.addFilter(without_generic_failure_line)
+
+    @classmethod
+    def settings_schema(cls) -> dict[str, t.Any]:
+        """The tap's settings and the SDK's built-in ones (stream_maps, batch_config, ...)."""
+        schema = cls.config_jsonschema
+        cls.append_builtin_config(schema)
+        return schema
+
+    def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:
+        """What JSON Schema cannot say about the settings; checked once their types are right."""
+        return []
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Mask secrets before anything can log them, then check the settings.
+
+        A private SDK method, overridden because the SDK has no public hook that runs once the
+        settings are known and before anything logs them; ``tests/test_kit.py`` fails when its
+        signature changes. Its own version also logs a WARNING before the error, which the
+        one-line failure makes redundant.
+        """
+        redact_secrets(self.config, self.config_jsonschema)
+        schema = self.settings_schema()
+        # The SDK's validator, which fills in each setting's default as it checks.
+        validator = extend_validator_with_defaults(DEFAULT_JSONSCHEMA_VALIDATOR)(schema)
+        errors = [
+            ".".join(str(part) for part in error.path) + ": " + error.message
+            if error.path
+            else error.message
+            for error in validator.iter_errors(self._config)
+        ]
+        if not errors:
+            errors = self.setting_errors(self.config)
+        if errors and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=errors)
+        return errors
+
+    def state_errors(self, state: t.Mapping[str, t.Any]) -> list[str]:
+        """What is wrong with this tap's own bookmarks in a state of the right shape: reasons,
+        such as ``the calls bookmark 'x' is not a date-time``; the first ends the run."""
+        return []
+
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Check the state first (see ``state``): one clear line for one that cannot be used."""
+        check_shape(state)
+        problems = self.state_errors(state)
+        if problems:
+            raise unusable(problems[0])
+        foreign = foreign_streams(state, self.streams)
+        if foreign:
+            self.logger.warning(
+                "the state holds bookmarks only for %s, which %s does not have (was it written "
+                "by another tap?); this run starts from scratch",
+                ", ".join(foreign),
+                self.name,
+            )
+        super().load_state(state)
+
+    @classmethod
+    def describe_request(cls, request: requests.PreparedRequest | None) -> str:
+        """What a request asked for, in a few words and never with a secret."""
+        return f"{cls.name} request"
+
+    @classmethod
+    def failure_line(cls, exception: BaseException) -> str:
+        """The run's last line for a failure that ends it."""
+        if isinstance(exception, ConfigValidationError):
+            return (
+                f"invalid settings: {'; '.join(exception.errors) or exception}. Fix them in "
+                f"meltano.yml, .env or the config file (`{cls.name} --about` lists them)"
+            )
+        if isinstance(exception, RetriableAPIError):
+            return f"{exception} (retries exhausted)"
+        if isinstance(exception, requests.RequestException):
+            request = exception.request
+            url = getattr(request, "url", None)
+            host = urlsplit(url).netloc if url else "the API"
+            where = cls.describe_request(t.cast("requests.PreparedRequest | None", request))
+            return f"{where} at {host}: {describe_failure(exception)} (retries exhausted)"
+        return str(exception)
+
+    @classmethod
+    def fail(cls, message: str) -> t.NoReturn:
+        """End the process with one ERROR line and exit code 1."""
+        cls.logger.error("%s", message)
+        raise SystemExit(1)
+
+    @classmethod
+    def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
+        """Run a sync; end any failure a user can act on with one line and exit code 1."""
+        try:
+            super().invoke(*args, **kwargs)
+        except RUN_ERRORS as exc:
+            cls.fail(cls.failure_line(exc))
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """The SDK's ``--test``, ending like a sync does: one line for a failure, exit code 1,
+        and an INFO line, not an error, when every stream read its first record.
+
+        The SDK runs it while it parses the arguments, before ``invoke``.
+        """
+        if value == CliTestOptionValue.Disabled.value:
+            return
+        given = ctx.params.get("config")
+        try:
+            tap = cls(
+                config=dict(getattr(given, "config", None) or {}),
+                parse_env_config=bool(getattr(given, "parse_env", False)),
+                validate_config=True,
+            )
+            if value == CliTestOptionValue.Schema.value:
+                tap.write_schemas()
+            else:
+                tap.run_connection_test()
+                cls.logger.info("Connection test passed: each stream read its first record")
+        except RUN_ERRORS as exc:
+            cls.fail(cls.failure_line(exc))
+        ctx.exit()

@@ -1,0 +1,354 @@
+"""The kit: one source in kit/, an identical copy in each tap, and the rules it holds.
+
+Each rule is shown by named cases, fast and direct (no subprocess, no socket).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import typing as t
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+import requests
+from singer_sdk import Tap
+
+from tap_aiokk.kit import cli, retries, settings, state
+from tap_aiokk.tap import TapAiokk
+from tap_alovoice.tap import TapAlovoice
+from tap_twin24.tap import TapTwin24
+
+ROOT = Path(__file__).parent.parent
+TAPS = ("tap_aiokk", "tap_twin24", "tap_alovoice")
+
+
+# One source, three identical copies -------------------------------------------------------
+
+
+def _modules(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.glob("*.py"))}
+
+
+@pytest.mark.parametrize("tap", TAPS)
+def test_each_tap_holds_an_identical_copy_of_the_kit(tap: str) -> None:
+    source = _modules(ROOT / "kit")
+    assert len(source) >= 8
+    assert _modules(ROOT / tap / "kit") == source, f"{tap}/kit differs from kit/: run `make kit`"
+
+
+@pytest.mark.parametrize("tap", TAPS)
+def test_the_kit_imports_no_tap(tap: str) -> None:
+    for path in (ROOT / tap / "kit").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not [name for name in TAPS if name in text], f"{path.name} names a tap"
+
+
+def _imports(tap: str) -> dict[str, set[str]]:
+    """Module -> the modules of the same tap it imports at run time (not TYPE_CHECKING)."""
+    graph: dict[str, set[str]] = {}
+    for path in (ROOT / tap).rglob("*.py"):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found: set[str] = set()
+        for node in tree.body:  # top level only: TYPE_CHECKING blocks are `if` nodes
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(
+                        [*package.split(".")[: len(package.split(".")) - node.level + 1], base]
+                    ).rstrip(".")
+                found.add(base)
+            elif isinstance(node, ast.Import):
+                found |= {alias.name for alias in node.names}
+        graph[module.removesuffix(".__init__")] = {m for m in found if m.startswith(tap)}
+    return graph
+
+
+@pytest.mark.parametrize("tap", TAPS)
+def test_no_module_of_a_tap_imports_itself_back(tap: str) -> None:
+    graph = _imports(tap)
+    assert len(graph) > 10
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for step in graph.get(start, ()):
+            if step == goal or (step not in seen and reaches(step, goal, seen | {step})):
+                return True
+        return False
+
+    assert [m for m in graph if reaches(m, m, set())] == []
+
+
+def test_the_private_sdk_method_the_kit_overrides_keeps_its_signature() -> None:
+    """KitTap overrides Tap._validate_config (see its docstring); this fails when the SDK
+    changes that method, so the override is looked at again."""
+    signature = inspect.signature(Tap._validate_config)
+    assert list(signature.parameters) == ["self", "raise_errors"]
+    assert signature.parameters["raise_errors"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+# Settings from text --------------------------------------------------------------------
+
+SCHEMA = TapAlovoice.settings_schema()
+
+
+@pytest.mark.parametrize(
+    ("given", "read"),
+    [
+        pytest.param({"max_retries": "7"}, {"max_retries": 7}, id="whole number as text"),
+        pytest.param({"max_retries": " 7 "}, {"max_retries": 7}, id="spaces around it"),
+        pytest.param(
+            {"max_retries": "7.5"}, {"max_retries": "7.5"}, id="fraction for integer kept"
+        ),
+        pytest.param(
+            {"max_retries": "many"}, {"max_retries": "many"}, id="word kept for the check"
+        ),
+        pytest.param({"max_retries": 7}, {"max_retries": 7}, id="a number stays"),
+        pytest.param({"submit": "false"}, {"submit": False}, id="boolean false"),
+        pytest.param({"submit": "Yes"}, {"submit": True}, id="boolean yes"),
+        pytest.param({"token": "123"}, {"token": "123"}, id="text setting stays text"),
+        pytest.param({"call_ids": "a,b"}, {"call_ids": "a,b"}, id="no list from a file's text"),
+        pytest.param({"unknown": "1"}, {"unknown": "1"}, id="unknown left alone"),
+    ],
+)
+def test_text_is_read_as_the_settings_type(given: dict[str, t.Any], read: dict[str, t.Any]) -> None:
+    assert settings.coerce(given, SCHEMA) == read
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        pytest.param('["a", "b"]', ["a", "b"], id="JSON list"),
+        pytest.param("a, b", ["a", "b"], id="comma-separated"),
+        pytest.param("", [], id="empty is no calls"),
+    ],
+)
+def test_a_list_comes_from_environment_text(text: str, read: list[str]) -> None:
+    assert settings.coerce({"call_ids": text}, SCHEMA, text_lists=True) == {"call_ids": read}
+
+
+def test_a_number_list_from_the_environment_holds_numbers() -> None:
+    schema = TapAiokk.settings_schema()
+    assert settings.coerce({"call_types": "[1, 2]"}, schema, text_lists=True) == {
+        "call_types": [1, 2]
+    }
+    assert settings.coerce({"call_types": "1,3"}, schema, text_lists=True) == {"call_types": [1, 3]}
+
+
+def test_the_environment_wins_over_dotenv_and_nothing_else_is_read(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("TAP_X_MAX_RETRIES=1\nTAP_X_TOKEN=from-file\n")
+    environ = {"TAP_X_MAX_RETRIES": "9", "OTHER": "x"}
+    assert settings.environment_config(SCHEMA, "TAP_X_", environ, dotenv) == {
+        "max_retries": "9",
+        "token": "from-file",
+    }
+
+
+def test_dotenv_is_read_from_the_working_directory_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text("TAP_X_TOKEN=from-parent\n")
+    (tmp_path / "run").mkdir()
+    monkeypatch.chdir(tmp_path / "run")
+    assert settings.environment_config(SCHEMA, "TAP_X_", {}) == {}
+    monkeypatch.chdir(tmp_path)
+    assert settings.environment_config(SCHEMA, "TAP_X_", {}) == {"token": "from-parent"}
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        (
+            "poll_intervall_ms",
+            "unknown setting 'poll_intervall_ms' is ignored; did you mean 'poll_interval_ms'?",
+        ),
+        ("max_wiat", "unknown setting 'max_wiat' is ignored; did you mean 'max_wait'?"),
+        ("zzz", "unknown setting 'zzz' is ignored"),
+        (
+            "backoff_factor",
+            "unknown setting 'backoff_factor' is ignored: it is now backoff_ms, in milliseconds",
+        ),
+    ],
+)
+def test_an_unknown_setting_is_named_with_the_closest_known_one(name: str, line: str) -> None:
+    renamed = TapAlovoice.renamed_settings
+    assert settings.unknown_settings({name: 1, "token": "x"}, SCHEMA, renamed) == [line]
+
+
+def test_known_and_sdk_settings_are_not_unknown() -> None:
+    given = {"token": "x", "stream_maps": {}, "flattening_enabled": False}
+    assert settings.unknown_settings(given, SCHEMA) == []
+
+
+def test_unknown_variables_skip_meltano_extras_and_the_log_level(tmp_path: Path) -> None:
+    environ = {
+        "TAP_X_TOKEN": "x",
+        "TAP_X_MAX_WIAT": "1",
+        "TAP_X__SELECT": "[]",
+        "TAP_X_LOGLEVEL": "DEBUG",
+    }
+    assert settings.unknown_variables(SCHEMA, "TAP_X_", environ, tmp_path / ".env") == [
+        "TAP_X_MAX_WIAT"
+    ]
+
+
+# State shapes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        pytest.param([], "it is a list ([]), not an object", id="a list"),
+        pytest.param(None, "it is null, not an object", id="null"),
+        pytest.param({"bookmarks": "x"}, "bookmarks must be an object", id="bookmarks a string"),
+        pytest.param(
+            {"bookmarks": {"calls": []}}, "bookmarks.calls must be an object", id="bookmark a list"
+        ),
+        pytest.param(
+            {"bookmarks": {"calls": {"partitions": {}}}},
+            "bookmarks.calls.partitions must be a list",
+            id="partitions an object",
+        ),
+        pytest.param(
+            {"bookmarks": {"calls": {"partitions": [{"x": 1}]}}},
+            "bookmarks.calls.partitions must hold objects with a context",
+            id="partition without context",
+        ),
+    ],
+)
+def test_a_state_of_another_shape_is_named(given: object, problem: str) -> None:
+    found = state.shape_problem(given)
+    assert found is not None and found.startswith(problem)
+    with pytest.raises(state.StateError, match="meltano state clear --force"):
+        state.check_shape(given)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        pytest.param({}, id="empty"),
+        pytest.param({"bookmarks": {}}, id="no bookmarks"),
+        pytest.param({"bookmarks": None}, id="null bookmarks"),
+        pytest.param(
+            {"bookmarks": {"calls": {"partitions": [{"context": {"task": "a"}}]}}},
+            id="partitions",
+        ),
+    ],
+)
+def test_states_the_sdk_reads_pass(given: object) -> None:
+    assert state.shape_problem(given) is None
+
+
+def test_a_state_of_other_streams_only_is_foreign() -> None:
+    other: dict[str, t.Any] = {"bookmarks": {"calls": {}, "tasks": {}}}
+    assert state.foreign_streams(other, ["dialogs", "dialog_signals"]) == ["calls", "tasks"]
+    mixed: dict[str, t.Any] = {"bookmarks": {"calls": {}, "dialogs": {}}}
+    assert state.foreign_streams(mixed, ["dialogs"]) == []
+    assert state.foreign_streams({}, ["dialogs"]) == []
+
+
+# Input files ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("option", "content", "problem"),
+    [
+        pytest.param("--config", "null", "it holds null, not a JSON object", id="config null"),
+        pytest.param("--config", "[1]", "it holds list, not a JSON object", id="config list"),
+        pytest.param("--config", "{", "not JSON", id="config not JSON"),
+        pytest.param("--state", "[]", "it is a list ([]), not an object", id="state list"),
+        pytest.param(
+            "--state", '{"bookmarks": "x"}', "bookmarks must be an object", id="bookmarks"
+        ),
+        pytest.param("--catalog", '"x"', "it holds str, not a JSON object", id="catalog string"),
+    ],
+)
+def test_an_unusable_input_file_is_named(
+    tmp_path: Path, option: str, content: str, problem: str
+) -> None:
+    path = tmp_path / "file.json"
+    path.write_text(content)
+    for arguments in ([option, str(path)], [f"{option}={path}"]):
+        found = cli.input_file_problem(arguments)
+        assert found is not None and f"{option} {path}: {problem}" in found
+
+
+def test_usable_input_files_and_env_pass(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text("{}")
+    assert cli.input_file_problem(["--config", str(path), "--config", "ENV", "--about"]) is None
+    assert cli.input_file_problem(["--config", "ENV"]) is None
+
+
+# Retries --------------------------------------------------------------------------------
+
+
+def _answer(retry_after: str | None) -> requests.HTTPError:
+    response = requests.Response()
+    response.status_code = 429
+    if retry_after is not None:
+        response.headers["Retry-After"] = retry_after
+    return requests.HTTPError(response=response)
+
+
+@pytest.mark.parametrize(
+    ("attempt", "header", "wait"),
+    [
+        pytest.param(1, None, 0.5, id="first retry waits backoff_ms"),
+        pytest.param(3, None, 2.0, id="third waits four times as long"),
+        pytest.param(20, None, retries.LONGEST_WAIT, id="never beyond the longest wait"),
+        pytest.param(1, "7", 7.0, id="Retry-After in seconds wins"),
+        pytest.param(1, "0", 0.0, id="Retry-After zero"),
+        pytest.param(1, "-3", 0.0, id="negative Retry-After is no wait"),
+        pytest.param(1, "100000", retries.LONGEST_WAIT, id="Retry-After capped"),
+        pytest.param(2, "soon", 1.0, id="unreadable Retry-After ignored"),
+    ],
+)
+def test_the_wait_before_a_retry(attempt: int, header: str | None, wait: float) -> None:
+    assert retries.wait_before_retry(attempt, 0.5, _answer(header)) == wait
+
+
+def test_retry_after_as_an_http_date() -> None:
+    moment = datetime.now(UTC) + timedelta(seconds=30)
+    seconds = retries.retry_after_seconds(_answer(format_datetime(moment, usegmt=True)))
+    assert seconds is not None and 25 <= seconds <= 30
+    past = datetime.now(UTC) - timedelta(hours=1)
+    assert retries.retry_after_seconds(_answer(format_datetime(past, usegmt=True))) == 0.0
+
+
+def test_retry_waits_count_the_retries_of_one_request() -> None:
+    waits = retries.RetryWaits(0.25)
+    assert [waits(None), waits(None), waits(_answer("4")), waits(None)] == [0.25, 0.5, 4.0, 2.0]
+
+
+def test_jitter_adds_at_most_a_tenth() -> None:
+    values = [retries.jitter(10.0) for _ in range(200)]
+    assert all(10.0 <= value <= 11.0 for value in values)
+    assert len(set(values)) > 1
+
+
+@pytest.mark.parametrize(
+    ("failure", "words"),
+    [
+        (requests.exceptions.ReadTimeout(), "no answer within the request timeout"),
+        (requests.exceptions.ChunkedEncodingError(), "broke off"),
+        (requests.exceptions.ConnectionError(), "the connection failed or was dropped"),
+        (None, "unknown failure"),
+    ],
+)
+def test_a_failure_in_a_few_words(failure: object, words: str) -> None:
+    assert words in retries.describe_failure(failure)
+
+
+@pytest.mark.parametrize("tap", [TapAiokk, TapTwin24, TapAlovoice])
+def test_every_numeric_setting_is_a_whole_number(tap: type[Tap]) -> None:
+    """Meltano 4.4 cannot pass a fractional setting from the environment (kind: decimal)."""
+    properties = tap.config_jsonschema["properties"]
+    numeric = [name for name, spec in properties.items() if "number" in str(spec.get("type"))]
+    assert numeric == []
+    whole = [name for name, spec in properties.items() if "integer" in str(spec.get("type"))]
+    assert "backoff_ms" in whole and "max_retries" in whole

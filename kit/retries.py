@@ -8,6 +8,7 @@ at random, so parallel retries spread out, but a ``Retry-After`` is never cut sh
 from __future__ import annotations
 
 import logging
+import math
 import random
 import sys
 from datetime import UTC, datetime
@@ -30,9 +31,11 @@ def retry_after_seconds(exception: object) -> float | None:
     if value is None:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -65,8 +68,9 @@ class RetryWaits:
 
 
 def jitter(wait: float) -> float:
-    """Up to 10% more, so parallel retries spread out but Retry-After is never cut short."""
-    return wait * (1 + random.random() / 10)
+    """Up to 10% more, so parallel retries spread out, but never past LONGEST_WAIT and never
+    less than ``wait`` (a Retry-After is not cut short)."""
+    return max(wait, min(wait * (1 + random.random() / 10), LONGEST_WAIT))
 
 
 def describe_failure(exception: object) -> str:

@@ -39,10 +39,10 @@ def environment_config(
     dotenv = Path.cwd() / ".env" if dotenv is None else dotenv
     from_file = {k: v for k, v in dotenv_values(dotenv).items() if v is not None}
     variables = {**from_file, **environ}
-    return {
+    return {  # an empty variable is an unset one, as in Meltano
         name: variables[variable_name(prefix, name)]
         for name in schema.get("properties", {})
-        if variable_name(prefix, name) in variables
+        if variables.get(variable_name(prefix, name))
     }
 
 

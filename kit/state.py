@@ -34,13 +34,14 @@ def shape_problem(state: object) -> str | None:  # noqa: PLR0911 - one per probl
     if not isinstance(state, dict):
         return f"it is {shown(state)}, not an object"
     bookmarks = state.get("bookmarks", {})
-    if bookmarks is None:
-        return None
     if not isinstance(bookmarks, dict):
         return f"bookmarks must be an object, not {shown(bookmarks)}"
     for name, bookmark in bookmarks.items():
         if not isinstance(bookmark, dict):
             return f"bookmarks.{name} must be an object, not {shown(bookmark)}"
+        markers = bookmark.get("progress_markers", {})
+        if not isinstance(markers, dict):
+            return f"bookmarks.{name}.progress_markers must be an object, not {shown(markers)}"
         partitions = bookmark.get("partitions", [])
         if not isinstance(partitions, list):
             return f"bookmarks.{name}.partitions must be a list, not {shown(partitions)}"

@@ -44,18 +44,6 @@ class AiokkStream(KitStream[ExportRequest]):
         session.stream = True
         return session
 
-    def _request(
-        self, prepared_request: requests.PreparedRequest, context: Context | None
-    ) -> requests.Response:
-        """The SDK's request, with a failure while the body comes in (a read timeout, a dropped
-        connection) tied to its request: the retry lines and the run's last line name it."""
-        try:
-            return super()._request(prepared_request, context)
-        except requests.RequestException as exc:
-            if exc.request is None:
-                exc.request = prepared_request
-            raise
-
     def get_new_paginator(self) -> ExportRequestPaginator:
         return ExportRequestPaginator(export_requests(self.config))
 

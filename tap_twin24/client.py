@@ -16,7 +16,6 @@ from tap_twin24.kit.stream import KitStream
 
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
-    from singer_sdk.helpers.types import Context
 
     from tap_twin24.auth import Twin24Authenticator
 
@@ -47,18 +46,6 @@ class Twin24Stream(KitStream[_T]):
     @property
     def url_base(self) -> str:
         return str(self.config[self.url_setting]).rstrip("/")
-
-    def _request(
-        self, prepared_request: requests.PreparedRequest, context: Context | None
-    ) -> requests.Response:
-        """The SDK's request, with a failure while the body comes in (a read timeout, a dropped
-        connection) tied to its request: the retry lines and the run's last line name it."""
-        try:
-            return super()._request(prepared_request, context)
-        except requests.RequestException as exc:
-            if exc.request is None:
-                exc.request = prepared_request
-            raise
 
     def validate_response(self, response: requests.Response) -> None:
         """Renew the token on 401, retry what is temporary, stop with twin24's own words."""

@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 from singer_sdk import Tap
+from singer_sdk.streams import RESTStream
 
 from tap_aiokk.kit import cli, retries, settings, state
+from tap_aiokk.kit.tap import KitTap
 from tap_aiokk.tap import TapAiokk
 from tap_alovoice.tap import TapAlovoice
 from tap_twin24.tap import TapTwin24
@@ -82,12 +84,17 @@ def test_no_module_of_a_tap_imports_itself_back(tap: str) -> None:
     assert [m for m in graph if reaches(m, m, set())] == []
 
 
-def test_the_private_sdk_method_the_kit_overrides_keeps_its_signature() -> None:
-    """KitTap overrides Tap._validate_config (see its docstring); this fails when the SDK
-    changes that method, so the override is looked at again."""
+def test_the_private_sdk_methods_the_kit_overrides_keep_their_signatures() -> None:
+    """KitTap overrides Tap._validate_config and KitStream RESTStream._request (see their
+    docstrings); this fails when the SDK changes either, so the override is looked at again."""
     signature = inspect.signature(Tap._validate_config)
     assert list(signature.parameters) == ["self", "raise_errors"]
     assert signature.parameters["raise_errors"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert list(inspect.signature(RESTStream._request).parameters) == [
+        "self",
+        "prepared_request",
+        "context",
+    ]
 
 
 # Settings from text --------------------------------------------------------------------
@@ -145,6 +152,13 @@ def test_the_environment_wins_over_dotenv_and_nothing_else_is_read(tmp_path: Pat
     assert settings.environment_config(SCHEMA, "TAP_X_", environ, dotenv) == {
         "max_retries": "9",
         "token": "from-file",
+    }
+
+
+def test_an_empty_variable_is_an_unset_setting(tmp_path: Path) -> None:
+    environ = {"TAP_X_MAX_WAIT": "", "TAP_X_TOKEN": "t"}
+    assert settings.environment_config(SCHEMA, "TAP_X_", environ, tmp_path / ".env") == {
+        "token": "t"
     }
 
 
@@ -208,6 +222,12 @@ def test_unknown_variables_skip_meltano_extras_and_the_log_level(tmp_path: Path)
         pytest.param(
             {"bookmarks": {"calls": []}}, "bookmarks.calls must be an object", id="bookmark a list"
         ),
+        pytest.param({"bookmarks": None}, "bookmarks must be an object, not null", id="null"),
+        pytest.param(
+            {"bookmarks": {"calls": {"progress_markers": "x"}}},
+            "bookmarks.calls.progress_markers must be an object",
+            id="progress markers a string",
+        ),
         pytest.param(
             {"bookmarks": {"calls": {"partitions": {}}}},
             "bookmarks.calls.partitions must be a list",
@@ -232,7 +252,6 @@ def test_a_state_of_another_shape_is_named(given: object, problem: str) -> None:
     [
         pytest.param({}, id="empty"),
         pytest.param({"bookmarks": {}}, id="no bookmarks"),
-        pytest.param({"bookmarks": None}, id="null bookmarks"),
         pytest.param(
             {"bookmarks": {"calls": {"partitions": [{"context": {"task": "a"}}]}}},
             id="partitions",
@@ -306,6 +325,8 @@ def _answer(retry_after: str | None) -> requests.HTTPError:
         pytest.param(1, "-3", 0.0, id="negative Retry-After is no wait"),
         pytest.param(1, "100000", retries.LONGEST_WAIT, id="Retry-After capped"),
         pytest.param(2, "soon", 1.0, id="unreadable Retry-After ignored"),
+        pytest.param(2, "nan", 1.0, id="Retry-After nan ignored"),
+        pytest.param(2, "inf", 1.0, id="Retry-After infinite ignored"),
     ],
 )
 def test_the_wait_before_a_retry(attempt: int, header: str | None, wait: float) -> None:
@@ -331,6 +352,12 @@ def test_jitter_adds_at_most_a_tenth() -> None:
     assert len(set(values)) > 1
 
 
+def test_jitter_never_passes_the_longest_wait() -> None:
+    longest = retries.LONGEST_WAIT
+    assert all(longest * 0.95 <= retries.jitter(longest * 0.95) <= longest for _ in range(200))
+    assert retries.jitter(longest) == longest
+
+
 @pytest.mark.parametrize(
     ("failure", "words"),
     [
@@ -352,3 +379,41 @@ def test_every_numeric_setting_is_a_whole_number(tap: type[Tap]) -> None:
     assert numeric == []
     whole = [name for name, spec in properties.items() if "integer" in str(spec.get("type"))]
     assert "backoff_ms" in whole and "max_retries" in whole
+
+
+def _failed(exception: requests.RequestException, url: str) -> requests.RequestException:
+    exception.request = requests.Request("GET", url).prepare()
+    return exception
+
+
+@pytest.mark.parametrize(
+    ("exception", "line"),
+    [
+        pytest.param(
+            _failed(requests.exceptions.ConnectTimeout(), "https://u:pw@host.example:8443/a"),
+            "tap-alovoice request at host.example:8443: no answer within the request timeout "
+            "(retries exhausted)",
+            id="credentials in the URL are not shown",
+        ),
+        pytest.param(
+            _failed(requests.exceptions.InvalidURL(), "https://host.example/a"),
+            "tap-alovoice request at host.example: InvalidURL",
+            id="a failure never retried is not said to be",
+        ),
+        pytest.param(
+            requests.exceptions.ConnectionError(),
+            "tap-alovoice request: the connection failed or was dropped (retries exhausted)",
+            id="no request",
+        ),
+    ],
+)
+def test_the_last_line_of_a_failed_request(exception: requests.RequestException, line: str) -> None:
+    assert KitTapForTests.failure_line(exception) == line
+
+
+class KitTapForTests(TapAlovoice):
+    """The kit's own wording, without alovoice's description of its requests."""
+
+    @classmethod
+    def describe_request(cls, request: requests.PreparedRequest | None) -> str:
+        return KitTap.describe_request.__func__(cls, request)  # type: ignore[attr-defined]

@@ -265,3 +265,24 @@ def test_every_setting_can_come_from_the_environment_as_text(
     ]
     assert {record[case.key] for record in records} == case.expected and case.expected
     assert f"{case.prefix}MAX_RETIRES: unknown setting 'max_retires'" in completed.stderr
+
+
+@pytest.mark.parametrize("tap", TAPS)
+def test_discovery_with_a_word_for_a_number_is_one_line(
+    emulator: Emulator, tmp_path: Path, tap: str
+) -> None:
+    case = subject(tap, emulator)
+    run = run_tap(tap, case.config | {"request_timeout": "soon"}, tmp_path, args=["--discover"])
+    assert "Traceback" not in run.stderr
+    if run.exit_code == 0:  # this tap builds its streams without reading the setting
+        streams = json.loads(run.stdout)["streams"]
+        assert case.stream in {stream["tap_stream_id"] for stream in streams}
+        return
+    one_error(run, "request_timeout", "'soon' is not of type 'integer'")
+
+
+@pytest.mark.parametrize("tap", TAPS)
+def test_discovery_needs_no_settings(tmp_path: Path, tap: str) -> None:
+    run = run_tap(tap, {}, tmp_path, args=["--discover"])
+    assert run.exit_code == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout)["streams"]

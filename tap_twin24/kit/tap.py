@@ -8,9 +8,10 @@ traceback, no second error line. ``--test`` that succeeds says so at INFO.
 
 from __future__ import annotations
 
+import json
 import logging
 import typing as t
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from urllib.parse import urlsplit
 
 import requests
@@ -29,6 +30,13 @@ if t.TYPE_CHECKING:
 
 # What ends a run, a --test or a discovery with one line and exit code 1.
 RUN_ERRORS = (ConfigValidationError, StateError, *ONE_LINE_FAILURES)
+# The request failures the SDK retries (the rest, such as an invalid URL, are not).
+RETRIED = (
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 class KitTap(Tap):
@@ -46,6 +54,11 @@ class KitTap(Tap):
     ) -> None:
         """Take settings from the environment (see ``settings``), name the unknown ones and
         read text as numbers, booleans or lists before the SDK checks them."""
+        if isinstance(config, str | PurePath | list):  # files, as the SDK also takes them
+            paths = config if isinstance(config, list) else [config]
+            config = {}
+            for path in paths:
+                config |= json.loads(Path(path).read_text(encoding="utf-8"))
         if config is None or isinstance(config, dict):
             schema = self.settings_schema()
             settings = dict(config or {})
@@ -112,7 +125,7 @@ class KitTap(Tap):
         problems = self.state_errors(state)
         if problems:
             raise unusable(problems[0])
-        foreign = foreign_streams(state, self.streams)
+        foreign = foreign_streams(state, self.streams) if state.get("bookmarks") else []
         if foreign:
             self.logger.warning(
                 "the state holds bookmarks only for %s, which %s does not have (was it written "
@@ -140,9 +153,12 @@ class KitTap(Tap):
         if isinstance(exception, requests.RequestException):
             request = exception.request
             url = getattr(request, "url", None)
-            host = urlsplit(url).netloc if url else "the API"
+            parts = urlsplit(url) if url else None
+            # The host alone: a URL may hold credentials (user:password@host).
+            host = f"{parts.hostname}{f':{parts.port}' if parts.port else ''}" if parts else ""
             where = cls.describe_request(t.cast("requests.PreparedRequest | None", request))
-            return f"{where} at {host}: {describe_failure(exception)} (retries exhausted)"
+            retried = " (retries exhausted)" if isinstance(exception, RETRIED) else ""
+            return f"{where}{f' at {host}' if host else ''}: {describe_failure(exception)}{retried}"
         return str(exception)
 
     @classmethod
@@ -158,6 +174,38 @@ class KitTap(Tap):
             super().invoke(*args, **kwargs)
         except RUN_ERRORS as exc:
             cls.fail(cls.failure_line(exc))
+
+    @classmethod
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        """The SDK's ``--discover``, ending a setting that breaks it with one line, not a
+        traceback. Settings are not required for a catalog, so they are checked only when
+        one of the wrong type stops the streams from being built."""
+        if not value:
+            return
+        given = ctx.params.get("config")
+        settings = dict(getattr(given, "config", None) or {})
+        parse_env = bool(getattr(given, "parse_env", False))
+        try:
+            cls(
+                config=settings,
+                parse_env_config=parse_env,
+                validate_config=False,
+                setup_mapper=False,
+            ).run_discovery()
+        except RUN_ERRORS as exc:
+            cls.fail(cls.failure_line(exc))
+        except (ValueError, TypeError, KeyError):
+            try:  # the same settings, checked: the error names the setting
+                cls(
+                    config=settings,
+                    parse_env_config=parse_env,
+                    validate_config=True,
+                    setup_mapper=False,
+                )
+            except RUN_ERRORS as exc:
+                cls.fail(cls.failure_line(exc))
+            raise
+        ctx.exit()
 
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:

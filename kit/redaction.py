@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import typing as t
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 MASK = "****"
 
@@ -71,6 +71,12 @@ def mask_also(secret: str) -> None:
         for installed in handler.filters:
             if isinstance(installed, SecretFilter) and secret not in installed.secrets:
                 installed.secrets = _longest_first([*installed.secrets, secret])
+
+
+def host_of(url: str | None) -> str:
+    """``host:port`` of a URL, without the credentials a URL may carry (``user:pw@``)."""
+    parts = urlsplit(url or "")
+    return f"{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
 
 
 def _longest_first(secrets: t.Iterable[str]) -> list[str]:

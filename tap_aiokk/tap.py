@@ -13,6 +13,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from tap_aiokk.bookmark import STATE_KEY
 from tap_aiokk.client import describe_export
 from tap_aiokk.kit.cli import main as run_cli
+from tap_aiokk.kit.settings import RENAMED, backoff_setting
 from tap_aiokk.kit.state import bookmarks_of, shown
 from tap_aiokk.kit.tap import KitTap
 from tap_aiokk.pagination import FILTERS, export_requests
@@ -32,7 +33,7 @@ class TapAiokk(KitTap):
     name = "tap-aiokk"
     package_name = "call-analytics-taps"
     message_writer_class = MsgSpecWriter  # the SDK's fast writer, several times json's speed
-    renamed_settings: t.ClassVar[dict[str, str]] = {"backoff_factor": "backoff_ms, in milliseconds"}
+    renamed_settings: t.ClassVar[dict[str, str]] = RENAMED
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -109,15 +110,7 @@ class TapAiokk(KitTap):
             description="Retries of a request after 429, 5xx, a timeout, a dropped "
             "connection or a cut-off body, before the run fails.",
         ),
-        th.Property(
-            "backoff_ms",
-            th.IntegerType(minimum=0),
-            title="Backoff (ms)",
-            default=2000,
-            description="First wait between retries, in milliseconds; it doubles on each "
-            "retry, up to 300 s. A Retry-After header from the server takes precedence (up to "
-            "300 s).",
-        ),
+        backoff_setting(2000),
     ).to_dict()
 
     def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:

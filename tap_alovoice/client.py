@@ -13,7 +13,7 @@ import threading
 import time
 import typing as t
 from http import HTTPStatus
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -29,7 +29,7 @@ from tap_alovoice.describe import (
     describe_request,
     step_and_call,
 )
-from tap_alovoice.kit.redaction import redact
+from tap_alovoice.kit.redaction import host_of, redact
 from tap_alovoice.kit.retries import describe_failure, wait_before_retry
 from tap_alovoice.kit.stream import KitStream
 from tap_alovoice.retries import Trouble, may_have_arrived
@@ -195,7 +195,7 @@ class AlovoiceStream(KitStream[str]):
         return f"alovoice refused the token ({refusal}); check the token setting"
 
     def _not_alovoice(self, response: requests.Response) -> str:
-        host = urlsplit(response.url).netloc
+        host = host_of(response.url)
         return (
             f"{describe_request(response.request)}: HTTP {response.status_code} "
             f"{response.reason} from {host}, with no alovoice error body; check api_url"

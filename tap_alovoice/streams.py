@@ -7,7 +7,6 @@ import time
 import typing as t
 from dataclasses import replace
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -16,6 +15,7 @@ from singer_sdk.streams import Stream
 from tap_alovoice import records, schemas
 from tap_alovoice.calls import configured_call_ids
 from tap_alovoice.client import AlovoiceStream
+from tap_alovoice.kit.redaction import host_of
 from tap_alovoice.ledger import CallLedger
 from tap_alovoice.pipeline import UNCONFIRMED, Outcome, Pipeline
 from tap_alovoice.schedule import PollPlan
@@ -75,7 +75,7 @@ class AnalysesStream(AlovoiceStream):
         configured = configured_call_ids(self.config)
         ledger = CallLedger.from_state(self.stream_state)  # checked by the tap's load_state
         to_collect, plan = self._plan(configured, ledger)
-        host = urlsplit(str(self.config["api_url"])).netloc
+        host = host_of(str(self.config["api_url"]))
         pipeline = Pipeline(
             self, to_collect, ledger.pending, plan, logger=self.logger, where=f"alovoice at {host}"
         )

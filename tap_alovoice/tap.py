@@ -14,6 +14,7 @@ from tap_alovoice.calls import CallListError, configured_call_ids
 from tap_alovoice.client import AlovoiceStream
 from tap_alovoice.describe import describe_request
 from tap_alovoice.kit.cli import main as run_cli
+from tap_alovoice.kit.settings import RENAMED, backoff_setting
 from tap_alovoice.kit.tap import KitTap
 from tap_alovoice.ledger import ledger_problem
 from tap_alovoice.streams import AnalysesStream, FragmentsStream, TagsStream
@@ -37,7 +38,7 @@ class TapAlovoice(KitTap):
     package_name = "call-analytics-taps"
     message_writer_class = MsgSpecWriter  # the SDK's fast writer, several times json's speed
     renamed_settings: t.ClassVar[dict[str, str]] = {
-        "backoff_factor": "backoff_ms, in milliseconds",
+        **RENAMED,
         "poll_interval": "poll_interval_ms, in milliseconds",
         "poll_interval_max": "poll_interval_max_ms, in milliseconds",
     }
@@ -130,15 +131,7 @@ class TapAlovoice(KitTap):
             "run; when that happens to several calls in a row, the run stops with an error. A "
             "submission is never retried blindly: see the README.",
         ),
-        th.Property(
-            "backoff_ms",
-            th.IntegerType(minimum=0),
-            title="Backoff (ms)",
-            default=1000,
-            description="First wait between retries, in milliseconds; it doubles on each "
-            "retry, up to 300 s. A Retry-After header from the server takes precedence (up to "
-            "300 s).",
-        ),
+        backoff_setting(1000),
     ).to_dict()
 
     def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:

@@ -18,7 +18,7 @@ from singer_sdk.authenticators import APIAuthenticatorBase
 from singer_sdk.exceptions import FatalAPIError
 
 from tap_twin24.body import error_text
-from tap_twin24.kit.redaction import mask_also
+from tap_twin24.kit.redaction import host_of, mask_also
 from tap_twin24.kit.retries import describe_failure, wait_before_retry
 
 if t.TYPE_CHECKING:
@@ -208,7 +208,8 @@ class Twin24Authenticator(APIAuthenticatorBase):
                     wait,
                 )
                 time.sleep(wait)
-        msg = f"twin24 {path.rsplit('/', 1)[-1]} at {self.auth_url} kept failing: {failure}"
+        where = host_of(self.auth_url)
+        msg = f"twin24 {path.rsplit('/', 1)[-1]} at {where} kept failing: {failure}"
         raise LoginUnavailableError(msg)
 
     def _refusal(self, path: str, response: requests.Response) -> str:

@@ -12,6 +12,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from tap_twin24.auth import Twin24Authenticator
 from tap_twin24.client import describe_request
 from tap_twin24.kit.cli import main as run_cli
+from tap_twin24.kit.settings import RENAMED, backoff_setting
 from tap_twin24.kit.state import bookmarks_of
 from tap_twin24.kit.tap import KitTap
 from tap_twin24.streams import CallMessagesStream, CallsStream, TasksStream
@@ -31,7 +32,7 @@ class TapTwin24(KitTap):
     name = "tap-twin24"
     package_name = "call-analytics-taps"
     message_writer_class = MsgSpecWriter  # the SDK's fast writer, several times json's speed
-    renamed_settings: t.ClassVar[dict[str, str]] = {"backoff_factor": "backoff_ms, in milliseconds"}
+    renamed_settings: t.ClassVar[dict[str, str]] = RENAMED
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -145,15 +146,7 @@ class TapTwin24(KitTap):
             description="Retries of a request after 429, 5xx, a timeout, a dropped connection "
             "or a cut-off answer, before the run fails.",
         ),
-        th.Property(
-            "backoff_ms",
-            th.IntegerType(minimum=0),
-            title="Backoff (ms)",
-            default=1000,
-            description="First wait between retries, in milliseconds; it doubles on each "
-            "retry, up to 300 s. A Retry-After header from the server takes precedence (up to "
-            "300 s).",
-        ),
+        backoff_setting(1000),
     ).to_dict()
 
     def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:

@@ -17,7 +17,7 @@ import requests
 from singer_sdk import Tap
 from singer_sdk.streams import RESTStream
 
-from tap_aiokk.kit import cli, retries, settings, state
+from tap_aiokk.kit import cli, redaction, retries, settings, state
 from tap_aiokk.kit.tap import KitTap
 from tap_aiokk.tap import TapAiokk
 from tap_alovoice.tap import TapAlovoice
@@ -301,6 +301,19 @@ def test_usable_input_files_and_env_pass(tmp_path: Path) -> None:
     path.write_text("{}")
     assert cli.input_file_problem(["--config", str(path), "--config", "ENV", "--about"]) is None
     assert cli.input_file_problem(["--config", "ENV"]) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://u:pw@host.example:8443/a?token=x", "host.example:8443"),
+        ("http://127.0.0.1:9", "127.0.0.1:9"),
+        ("https://cld.alovoice.uz/callgetairesult/t/1", "cld.alovoice.uz"),
+        (None, ""),
+    ],
+)
+def test_a_url_is_shown_by_its_host_only(url: str | None, host: str) -> None:
+    assert redaction.host_of(url) == host
 
 
 # Retries --------------------------------------------------------------------------------

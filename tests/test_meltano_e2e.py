@@ -433,6 +433,16 @@ def test_make_demo_loads_and_then_only_what_changed(plugins: None, tmp_path: Pat
     assert "Emulator stopped." in result.stdout
 
 
+def jsonl_settings(accounts: Accounts, emulator: Emulator, tmp_path: Path) -> dict[str, str]:
+    """Every tap pointed at `emulator`, state in `tmp_path`, target-jsonl writing there."""
+    return {
+        **accounts.settings(emulator),
+        "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+        "TARGET_JSONL_DESTINATION_PATH": str(tmp_path / "jsonl"),
+        "TARGET_JSONL_DO_TIMESTAMP_FILE": "false",
+    }
+
+
 def test_target_jsonl_writes_every_call(plugins: None, tmp_path: Path) -> None:
     """The third loader: tap-twin24's calls land in calls.jsonl, each call once."""
     accounts = Accounts.build(
@@ -440,12 +450,7 @@ def test_target_jsonl_writes_every_call(plugins: None, tmp_path: Path) -> None:
     )
     with Emulator() as emulator:
         accounts.mount(emulator)
-        env = {
-            **accounts.settings(emulator),
-            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-            "TARGET_JSONL_DESTINATION_PATH": str(tmp_path / "jsonl"),
-            "TARGET_JSONL_DO_TIMESTAMP_FILE": "false",
-        }
+        env = jsonl_settings(accounts, emulator, tmp_path)
         log = tmp_path / "run.log"
         result = meltano(
             "--environment=demo", "run", "tap-twin24", "target-jsonl", env=env, log=log
@@ -523,13 +528,7 @@ def test_every_number_comes_from_the_environment_and_dotenv(plugins: None, tmp_p
     )
     with Emulator() as emulator:
         accounts.mount(emulator)
-        env = {
-            **accounts.settings(emulator),
-            **in_environment,
-            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-            "TARGET_JSONL_DESTINATION_PATH": str(tmp_path / "jsonl"),
-            "TARGET_JSONL_DO_TIMESTAMP_FILE": "false",
-        }
+        env = jsonl_settings(accounts, emulator, tmp_path) | in_environment
         resolved = {
             tap: json.loads(
                 meltano(
@@ -579,11 +578,7 @@ def test_a_bad_state_through_meltano_run_is_one_error_line(
     )
     with Emulator() as emulator:
         accounts.mount(emulator)
-        env = {
-            **accounts.settings(emulator),
-            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
-            "TARGET_JSONL_DESTINATION_PATH": str(tmp_path / "jsonl"),
-        }
+        env = jsonl_settings(accounts, emulator, tmp_path)
         state_id = f"demo:{tap}-to-target-jsonl"
         saved = meltano(
             "--environment=demo", "state", "set", "--force", state_id,

@@ -28,7 +28,10 @@ from tests.hermetic import clean_environ
 from tests.taprun import TapRun, run_tap
 from tests.twin24_support import mount_twin24
 
-UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens there on a test machine
+# The discard port: nothing listens there on a test machine. The URL carries credentials, which
+# no line may show.
+URL_SECRET = "canary-url-password-4e1b"
+UNREACHABLE = f"http://someone:{URL_SECRET}@127.0.0.1:9"
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,7 @@ def test_connection_test_against_a_dead_host_is_one_line(
     config = case.config | dict.fromkeys(case.url_settings, UNREACHABLE) | {"max_retries": 1}
     run = run_tap(tap, config, tmp_path, args=["--test"])
     line = one_error(run, "127.0.0.1:9")
+    assert URL_SECRET not in run.stderr and URL_SECRET not in run.stdout
     assert "retries exhausted" in line or "kept failing" in line or "failed" in line
     assert len(run.stderr.splitlines()) < 20, run.stderr
 

@@ -19,8 +19,26 @@ import typing as t
 from pathlib import Path
 
 from dotenv import dotenv_values
+from singer_sdk import typing as th
 
 TRUE = frozenset({"true", "1", "yes", "on"})
+#: Settings that became whole numbers, for the warning that names an unknown one.
+RENAMED = {"backoff_factor": "backoff_ms, in milliseconds"}
+
+
+def backoff_setting(default_ms: int) -> th.Property[t.Any]:
+    """The ``backoff_ms`` setting that the kit's retry policy (``KitStream``) reads."""
+    return th.Property(
+        "backoff_ms",
+        th.IntegerType(minimum=0),
+        title="Backoff (ms)",
+        default=default_ms,
+        description="First wait between retries, in milliseconds; it doubles on each "
+        "retry, up to 300 s. A Retry-After header from the server takes precedence (up to "
+        "300 s).",
+    )
+
+
 FALSE = frozenset({"false", "0", "no", "off"})
 
 

@@ -12,7 +12,6 @@ import json
 import logging
 import typing as t
 from pathlib import Path, PurePath
-from urllib.parse import urlsplit
 
 import requests
 from singer_sdk import Tap
@@ -20,7 +19,7 @@ from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 from singer_sdk.tap_base import CliTestOptionValue
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
 
-from .redaction import redact_secrets
+from .redaction import host_of, redact_secrets
 from .retries import ONE_LINE_FAILURES, describe_failure, without_generic_failure_line
 from .settings import coerce, environment_config, unknown_settings, unknown_variables
 from .state import StateError, check_shape, foreign_streams, unusable
@@ -152,10 +151,7 @@ class KitTap(Tap):
             return f"{exception} (retries exhausted)"
         if isinstance(exception, requests.RequestException):
             request = exception.request
-            url = getattr(request, "url", None)
-            parts = urlsplit(url) if url else None
-            # The host alone: a URL may hold credentials (user:password@host).
-            host = f"{parts.hostname}{f':{parts.port}' if parts.port else ''}" if parts else ""
+            host = host_of(getattr(request, "url", None))
             where = cls.describe_request(t.cast("requests.PreparedRequest | None", request))
             retried = " (retries exhausted)" if isinstance(exception, RETRIED) else ""
             return f"{where}{f' at {host}' if host else ''}: {describe_failure(exception)}{retried}"

@@ -1,6 +1,6 @@
 """`make demo`: the three taps load DuckDB through `meltano run`, with no vendor account.
 
-1. installs the project's Meltano plugins (the first time only);
+1. installs the taps and target-duckdb into .meltano/ (the first time only);
 2. serves an aiokk account of thousands of dialogs, a twin24 account of thousands of calls and
    hundreds of alovoice recordings on http://127.0.0.1:8765 (the `demo` environment's URLs);
 3. runs the three taps into output/warehouse.duckdb and prints the rows of every table;
@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from tests.emulator import Emulator
-from tests.meltano_project import PROJECT_ROOT, Accounts, Changes, meltano, run_all
+from tests.meltano_project import PROJECT_ROOT, TAPS, Accounts, Changes, install, run_all
 
 PORT = 8765
 """The demo environment's port in meltano.yml, which `make demo` serves."""
@@ -144,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         "MELTANO_DATABASE_URI": f"sqlite:///{system_db}",
         "TARGET_DUCKDB_FILEPATH": str(warehouse),
     }
-    say("Installing Meltano's plugins into .meltano/ (the first time takes a minute or two) ...")
-    installed = meltano("--environment=demo", "install", env=env)
+    say("Installing the taps and target-duckdb into .meltano/ (the first time takes a minute) ...")
+    installed = install(*TAPS, "target-duckdb", env=env)
     if installed.returncode != 0:
         say(installed.stdout[-3000:] + installed.stderr[-3000:])
         return 1

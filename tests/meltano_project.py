@@ -9,6 +9,7 @@ up, and `meltano` itself, with its state in a system database the caller chooses
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MELTANO = Path(sys.executable).with_name("meltano")
 TWIN24_HOSTS = ("iam", "analyse", "cis")
 TAPS = ("tap-aiokk", "tap-twin24", "tap-alovoice")
+INSTALL_LOCK = PROJECT_ROOT / ".meltano" / "install.lock"
 
 
 def meltano(
@@ -63,6 +65,19 @@ def meltano(
             msg = f"meltano {' '.join(args)} took over {timeout:.0f} s and was stopped"
             raise SystemExit(msg) from None
     return subprocess.CompletedProcess(command, process.returncode, stdout or "", stderr or "")
+
+
+def install(*plugins: str, env: t.Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """`meltano install PLUGINS` (every plugin when none is named), one install at a time.
+
+    Test modules on parallel workers share the project's .meltano/, and two installs of one
+    plugin at once would write into the same virtual environment. Meltano skips a plugin whose
+    environment already matches its pip_url, so the second install only costs its start-up.
+    """
+    INSTALL_LOCK.parent.mkdir(exist_ok=True)
+    with INSTALL_LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return meltano("install", *plugins, env=env)
 
 
 def run_all(loader: str, env: t.Mapping[str, str], log: Path) -> subprocess.CompletedProcess[str]:

@@ -30,7 +30,7 @@ from tests.aiokk_truth import finished
 from tests.alovoice_support import expected_fragments, expected_tags
 from tests.emulator import Emulator
 from tests.hermetic import clean_environ
-from tests.meltano_project import PROJECT_ROOT, Accounts, Changes, meltano, run_all
+from tests.meltano_project import PROJECT_ROOT, Accounts, Changes, install, meltano, run_all
 from tests.twin24_truth import call_record, message_rows
 from tests.warehouse import Warehouse, instant, loose
 
@@ -51,7 +51,7 @@ Key = tuple[t.Any, ...]
 def plugins(tmp_path_factory: pytest.TempPathFactory) -> None:
     """`meltano install`: the taps from this checkout, the loaders pinned in meltano.yml."""
     system_db = tmp_path_factory.mktemp("meltano") / "meltano.db"
-    result = meltano("install", env={"MELTANO_DATABASE_URI": f"sqlite:///{system_db}"})
+    result = install(env={"MELTANO_DATABASE_URI": f"sqlite:///{system_db}"})
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
 
 

@@ -89,7 +89,7 @@ def measure(calls: int, delay: float, latency: float) -> None:
     most = max(billed.values())
     print(f"submissions (billed):        {sum(billed.values()):>8,} (max {most}/call)")
     print(f"requests made:               {requests:>8,} ({requests / calls:.2f} per call)")
-    print(f"learned analysis time:       {learned:>8} s")
+    print(f"learned analysis time:       {learned!s:>8} s")
     print(f"tap wall time:               {elapsed:>8.2f} s")
     print(f"first to last request:       {span.seconds:>8.2f} s")
     print(f"lower bound, 3 per call:     {bound_least:>8.2f} s  ratio {elapsed / bound_least:.2f}")

@@ -61,9 +61,9 @@ class AnalysisClock:
             return
         self.observed = True
         if done:
-            if self.searching:
+            if self.searching:  # the first one found done: no longer than that
                 self.searching = False
-                self.seconds = min(self.seconds, age)
+                self.seconds = age
             elif age <= self.seconds * ON_TIME:  # a late query says little about the duration
                 self.seconds = min(self.seconds, age) * SHORTER
         else:

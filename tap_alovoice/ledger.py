@@ -7,13 +7,16 @@ the next run asks for their result before it submits them. Only the settled call
 configured are kept, so the state grows with the call list, not with the account's history: a
 call dropped from the list and added again later is asked for again, which costs a result query,
 never a submission. Pending and unconfirmed calls are kept whether configured or not, so that a
-submission is never forgotten.
+submission is never forgotten. The state also keeps how long analyses took (`analysis_seconds`,
+see timing.py), for the next run's first result queries; a state without it is read as before.
 """
 
 from __future__ import annotations
 
+import math
 import typing as t
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from tap_alovoice.kit.state import StateError, check_shape, shown, unusable
 
@@ -22,6 +25,7 @@ if t.TYPE_CHECKING:
 
 DONE, FAILED, PENDING = "done_call_ids", "failed_call_ids", "pending_call_ids"
 UNCONFIRMED = "unconfirmed_call_ids"
+ANALYSIS_SECONDS = "analysis_seconds"
 
 
 @dataclass
@@ -32,6 +36,7 @@ class CallLedger:
     failed: set[str] = field(default_factory=set)
     pending: dict[str, str] = field(default_factory=dict)  # call id -> pending since (UTC)
     unconfirmed: dict[str, str] = field(default_factory=dict)  # call id -> submitted at (UTC)
+    analysis_seconds: float | None = None  # how long analyses took, as last learned
 
     @classmethod
     def from_state(cls, state: t.Mapping[str, t.Any]) -> CallLedger:
@@ -41,6 +46,7 @@ class CallLedger:
             set(_ids(state, FAILED)),
             _times(state, PENDING),
             _times(state, UNCONFIRMED),
+            _seconds(state, ANALYSIS_SECONDS),
         )
 
     def settled(self, call_id: str) -> bool:
@@ -67,12 +73,15 @@ class CallLedger:
 
     def state(self, configured: t.Iterable[str]) -> dict[str, t.Any]:
         listed = set(configured)
-        return {
+        state: dict[str, t.Any] = {
             DONE: sorted(self.done & listed),
             FAILED: sorted(self.failed & listed),
             PENDING: dict(sorted(self.pending.items())),
             UNCONFIRMED: dict(sorted(self.unconfirmed.items())),
         }
+        if self.analysis_seconds is not None:
+            state[ANALYSIS_SECONDS] = self.analysis_seconds
+        return state
 
 
 def check_state(state: object, stream: str) -> None:
@@ -111,3 +120,15 @@ def _times(state: t.Mapping[str, t.Any], key: str) -> dict[str, str]:
         msg = f"{key} must be an object of call ids to times (strings), not {shown(value)}"
         raise StateError(msg)
     return dict(value)
+
+
+def _seconds(state: t.Mapping[str, t.Any], key: str) -> float | None:
+    value = state.get(key)
+    if value is None:
+        return None
+    # The SDK reads the state's numbers as Decimal.
+    number = float(value) if isinstance(value, int | float | Decimal) else math.nan
+    if isinstance(value, bool) or not math.isfinite(number) or number < 0:
+        msg = f"{key} must be a number of seconds, not {shown(value)}"
+        raise StateError(msg)
+    return number

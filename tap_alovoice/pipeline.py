@@ -4,13 +4,16 @@ alovoice bills every submission, and only alovoice knows for certain what was su
 run can be killed between a submission and the state that records it). So each call starts
 with a result query: "not found" means never submitted, and only then is the call submitted.
 
-A submission is never sent twice in a run when the first may have arrived. After a 5xx (often
-a proxy's, while alovoice goes on), a timeout, a dropped connection or a cut answer, alovoice
-may register it even later, so its result is asked for once more (after request_timeout at
-least), and a call alovoice still does not know is left "unconfirmed": the state keeps it, and
-the next run asks for its result before it submits it. Only a submission that cannot have
-arrived (429, 408, no connection) is sent again in the same run, after a result query too. A
-submission that alovoice refuses with an error text is left for the next run as well.
+A submission that may have arrived is settled by asking alovoice. After a 5xx (often a
+proxy's, while alovoice goes on), a timeout, a dropped connection or a cut answer, the call is
+"unconfirmed" (the state keeps it at once, for a run killed now) and its result is asked for
+after the retry wait: a call alovoice knows is collected. alovoice may still register the
+submission later, while it handles the request, so a call it does not know is asked about again
+request_timeout after the failure (the tap's own limit for a request to be handled), and only
+a call still unknown then is submitted again, at most max_retries times; after that it is left
+for the next run, which asks for its result before it submits it. A submission that cannot have
+arrived (429, 408, no connection) is sent again after a result query too. A submission that
+alovoice refuses with an error text is left for the next run.
 
 Error answers are held back while alovoice is seen to know none of the run's calls: "not found"
 for three or more calls then means a wrong api_url or call list, and the same error text for
@@ -40,6 +43,7 @@ from tap_alovoice.replies import Kind, Reply
 from tap_alovoice.report import RunReport
 from tap_alovoice.retries import Trouble
 from tap_alovoice.schedule import PollPlan, Schedule
+from tap_alovoice.timing import AnalysisClock
 
 if t.TYPE_CHECKING:
     import logging
@@ -82,7 +86,9 @@ class _Call:
     answer: t.Mapping[str, t.Any] | None = None
     polls: int = 0
     failed_submissions: int = 0
-    submission_unsure: bool = False  # a submission may have arrived: never sent again this run
+    submitted_at: float | None = None  # acknowledged in this run then (monotonic)
+    unsure_since: float | None = None  # a submission that may have arrived failed then
+    asked_at: float = 0.0  # the last request about the call was sent then (monotonic)
     checked: bool = False  # its status is known (or this run gave up finding out)
 
 
@@ -98,10 +104,15 @@ class Pipeline:
         *,
         logger: logging.Logger,
         where: str = "alovoice",
+        analysis_seconds: float | None = None,
     ) -> None:
         self.client, self.plan, self.logger = client, plan, logger
         self.calls = {i: _Call(i, pending.get(i)) for i in call_ids}
-        self.schedule = Schedule(plan, call_ids)
+        # The duration the last run learned, if any; the first guess otherwise.
+        self.clock = AnalysisClock(
+            plan.poll_interval, plan.poll_interval_max, analysis_seconds, most=plan.max_wait
+        )
+        self.schedule = Schedule(plan, call_ids, self.clock)
         self.unchecked = len(self.calls)
         if not self.calls:
             self.schedule.deadline = time.monotonic()
@@ -149,6 +160,7 @@ class Pipeline:
             if task is None:
                 return
             call_id, step = task
+            self.calls[call_id].asked_at = now
             request = self.client.prepare(step, call_id)
             send = self.client.submit if step == SUBMIT else self.client.query_result
             self.inflight[pool.submit(send, request)] = task
@@ -167,6 +179,8 @@ class Pipeline:
 
     def _settle(self, future: Future[Reply | Trouble]) -> t.Iterator[Outcome]:
         call_id, step = self.inflight.pop(future)
+        if call_id == self.schedule.probe:
+            self.schedule.probe = None
         call, result = self.calls[call_id], future.result()
         if not isinstance(result, Trouble):
             yield from self._answered(call, step, result)
@@ -180,7 +194,10 @@ class Pipeline:
         self.report.answered(known=result.answer is not None)
         if result.answer is not None:
             self.unconfirmed.discard(call_id)
+            call.unsure_since = None
             yield from self._release_held()
+        if step != SUBMIT:
+            self._time(call, result.kind)
         if result.kind is Kind.DONE and step != SUBMIT:
             yield self._count(self._final(call, Outcome(call_id, "done", result.answer)))
         elif result.kind in {Kind.DONE, Kind.PENDING} or (
@@ -188,12 +205,12 @@ class Pipeline:
         ):
             # An acknowledgement, even one with an error in it: the result query settles it.
             call.answer = result.answer
-            self._wait_for_result(call)
+            self._wait_for_result(call, submitted=step == SUBMIT)
         elif step == SUBMIT and result.kind is Kind.FAILED:
             self._submission_refused(call, result.error or "")
         elif result.kind is Kind.NOT_FOUND and step != SUBMIT and call.pending_since is None:
-            if call.submission_unsure:
-                self._still_unconfirmed(call)
+            if call.unsure_since is not None:
+                self._unknown_after_doubt(call, call.unsure_since)
             else:
                 self._not_submitted(call, result.error)
         else:
@@ -260,13 +277,38 @@ class Pipeline:
         self.report.counts["left alone"] += 1
         self._checked(call)
 
-    def _wait_for_result(self, call: _Call) -> None:
+    def _wait_for_result(self, call: _Call, *, submitted: bool = False) -> None:
+        """Ask again: a call just submitted once analyses usually are done (see timing.py),
+        one found still being analysed when it is older than that or half as old again."""
         if call.pending_since is None:
             call.pending_since = _utc_now()
         self.waiting[call.call_id] = None
         self._checked(call)
-        self.schedule.query_at(time.monotonic() + self.plan.poll_wait(call.polls), call.call_id)
-        call.polls += 1
+        if submitted:
+            call.submitted_at = call.asked_at
+            self.schedule.first_query(call.asked_at, call.call_id)
+        else:
+            wait = self.clock.next_wait(_age(call), call.polls)
+            self.schedule.query_at(time.monotonic() + wait, call.call_id)
+            call.polls += 1
+
+    def _time(self, call: _Call, kind: Kind) -> None:
+        """A result query of a call submitted in this run tells how long analyses take."""
+        if call.submitted_at is None or kind not in {Kind.DONE, Kind.PENDING}:
+            return
+        searching = self.clock.searching
+        age = call.asked_at - call.submitted_at
+        self.clock.observe(age, done=kind is Kind.DONE, first=call.polls == 0)
+        if searching and not self.clock.searching:
+            self._bring_forward()
+
+    def _bring_forward(self) -> None:
+        """Once an analysis was timed, calls asked at growing intervals meanwhile are asked
+        when the learned duration has passed, if that is sooner."""
+        for call_id in self.waiting:
+            call = self.calls[call_id]
+            if call.submitted_at is not None and call.polls:
+                self.schedule.bring_forward(call.submitted_at + self.clock.seconds, call_id)
 
     def _final(self, call: _Call, outcome: Outcome) -> Outcome:
         self.waiting.pop(call.call_id, None)
@@ -290,21 +332,22 @@ class Pipeline:
 
     def _submission_failed(self, call: _Call, trouble: Trouble) -> t.Iterator[Outcome]:
         now = time.monotonic()
+        call.failed_submissions += 1
         if trouble.may_have_arrived:
-            call.submission_unsure = True
+            call.unsure_since = now
             self.unconfirmed.add(call.call_id)
-            pause = max(trouble.wait, self.plan.request_timeout)
+            pause = min(trouble.wait, self.plan.request_timeout)
             self.logger.warning(
-                "%s; alovoice may have received it, so it is not sent again in this run: its "
-                "result is asked for in %.1f s, and a call alovoice does not know by then is left "
-                "for the next run, which asks again before submitting it",
+                "%s; alovoice may have received it, so its result is asked for in %.1f s: a "
+                "call alovoice knows is collected, and one it still does not know %.0f s after "
+                "this failure is submitted again",
                 trouble.reason,
                 pause,
+                self.plan.request_timeout,
             )
             self.schedule.query_at(now + pause, call.call_id)
             yield Outcome(call.call_id, UNCONFIRMED, pending_since=_utc_now())
             return
-        call.failed_submissions += 1
         if call.failed_submissions > self.plan.max_retries:
             self._gave_up(call, trouble)
             return
@@ -315,12 +358,33 @@ class Pipeline:
         )
         self.schedule.query_at(now + trouble.wait, call.call_id)
 
-    def _still_unconfirmed(self, call: _Call) -> None:
+    def _unknown_after_doubt(self, call: _Call, failed_at: float) -> None:
+        """alovoice does not know a call whose last submission may have reached it.
+
+        Before request_timeout has passed since the failure, alovoice may still be handling
+        that submission: ask again then. After it, the submission never arrived: submit again,
+        unless the call's submissions have failed more than max_retries times.
+        """
+        settled_at = failed_at + self.plan.request_timeout
+        if call.asked_at < settled_at:
+            self.schedule.query_at(settled_at, call.call_id)
+            return
+        call.unsure_since = None
+        if call.failed_submissions <= self.plan.max_retries:
+            self.logger.info(
+                "Call %s: alovoice does not know it %.0f s after a failed submission, which so "
+                "never arrived; submitting it again",
+                call.call_id,
+                self.plan.request_timeout,
+            )
+            self.schedule.submit(call.call_id)
+            return
         self.logger.warning(
-            "Call %s: alovoice does not know it yet after a submission that may have reached "
-            "it; not submitted again in this run. The next run asks for its result first, and "
-            "submits it only if alovoice still does not know it",
+            "Call %s: %d submissions failed, and alovoice does not know it; not submitted again "
+            "in this run. The next run asks for its result first, and submits it only if "
+            "alovoice still does not know it",
             call.call_id,
+            call.failed_submissions,
         )
         self._checked(call)
 
@@ -394,3 +458,16 @@ class _Workers:
 
 def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _age(call: _Call) -> float:
+    """Seconds since the call was submitted, as far as this run knows (0 when it does not)."""
+    if call.submitted_at is not None:
+        return max(call.asked_at - call.submitted_at, 0.0)
+    try:
+        since = datetime.fromisoformat(call.pending_since or "")
+    except ValueError:
+        return 0.0
+    if since.tzinfo is None:
+        return 0.0
+    return max((datetime.now(UTC) - since).total_seconds(), 0.0)

@@ -77,7 +77,13 @@ class AnalysesStream(AlovoiceStream):
         to_collect, plan = self._plan(configured, ledger)
         host = host_of(str(self.config["api_url"]))
         pipeline = Pipeline(
-            self, to_collect, ledger.pending, plan, logger=self.logger, where=f"alovoice at {host}"
+            self,
+            to_collect,
+            ledger.pending,
+            plan,
+            logger=self.logger,
+            where=f"alovoice at {host}",
+            analysis_seconds=ledger.analysis_seconds,
         )
         checkpoints = _Checkpoints(len(to_collect))
         try:
@@ -85,12 +91,14 @@ class AnalysesStream(AlovoiceStream):
                 if outcome.status != UNCONFIRMED:  # no row: only the state keeps it
                     yield self._row(outcome)
                 ledger.record(outcome)  # its rows, children included, are written by now
+                ledger.analysis_seconds = pipeline.clock.learned or ledger.analysis_seconds
                 if checkpoints.due():
                     self._save(ledger, configured, write=True)
         except FatalAPIError:
             self.failing = True
             self._save(ledger, configured, write=True)
             raise
+        ledger.analysis_seconds = pipeline.clock.learned or ledger.analysis_seconds
         self._save(ledger, configured, write=False)  # the SDK writes the final STATE
 
     def _plan(self, configured: list[str], ledger: CallLedger) -> tuple[list[str], PollPlan]:

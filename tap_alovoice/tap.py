@@ -95,9 +95,11 @@ class TapAlovoice(KitTap):
             "poll_interval_ms",
             th.IntegerType(minimum=1),
             title="Poll interval (ms)",
-            default=5000,
+            default=1000,
             description="Milliseconds from a call's submission to the first query for its "
-            "result; each further query waits 1.5 times longer, up to poll_interval_max_ms.",
+            "result, until the tap has timed an analysis. After that, the first query comes "
+            "about when analyses were seen to be done, in this run or the last (the state keeps "
+            "the time): see the README.",
         ),
         th.Property(
             "poll_interval_max_ms",
@@ -129,7 +131,8 @@ class TapAlovoice(KitTap):
             description="Retries of a result query after 429, 5xx, a timeout, a dropped "
             "connection or a cut-off body. A call whose retries run out is left for the next "
             "run; when that happens to several calls in a row, the run stops with an error. A "
-            "submission is never retried blindly: see the README.",
+            "failed submission is sent again, at most this many times, only once alovoice has "
+            "answered that it does not know the call: see the README.",
         ),
         backoff_setting(1000),
     ).to_dict()

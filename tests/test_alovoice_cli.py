@@ -54,7 +54,7 @@ def test_about_marks_the_token_secret_and_gives_defaults() -> None:
         64,
     )
     defaults = {name: properties[name]["default"] for name in ("poll_interval_ms", "max_wait")}
-    assert defaults == {"poll_interval_ms": 5000, "max_wait": 900}
+    assert defaults == {"poll_interval_ms": 1000, "max_wait": 900}
     assert all(spec.get("description") for spec in properties.values())
 
 

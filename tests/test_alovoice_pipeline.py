@@ -27,6 +27,7 @@ from tap_alovoice.replies import Kind, Reply
 from tap_alovoice.report import AccountError, NoCallKnownError
 from tap_alovoice.retries import Trouble, may_have_arrived
 from tap_alovoice.schedule import PollPlan, Schedule
+from tap_alovoice.timing import AnalysisClock
 
 ACK = {"begin_time": 1716209468, "aicallid": "664b4741bf0a0a0a0a0a0a0a", "stereoaudio": "/s/1"}
 DONE = Reply(Kind.DONE, {**ACK, "stalk": [], "tags": []})
@@ -81,28 +82,80 @@ def statuses(outcomes: t.Iterable[Outcome]) -> dict[str, str]:
     return {o.call_id: o.status for o in outcomes}
 
 
-def test_a_submission_that_may_have_arrived_is_never_sent_again_in_the_run() -> None:
+def test_a_5xx_after_a_submission_then_known_is_collected() -> None:
+    """The submission arrived despite the 504: the result query after it finds the call."""
     client = ScriptedClient(
         {
-            (RESULT, "late"): [NOT_SUBMITTED, PENDING, DONE],  # registered after the 504
+            (RESULT, "late"): [NOT_SUBMITTED, PENDING, DONE],
             (SUBMIT, "late"): [GATEWAY_504],
-            (RESULT, "lost"): [NOT_SUBMITTED],  # the 504 was all there was
-            (SUBMIT, "lost"): [GATEWAY_504],
         }
     )
 
-    outcomes = run(client, ["late", "lost"])
+    outcomes = run(client, ["late"])
 
-    assert [o.status for o in outcomes if o.call_id == "late"] == [UNCONFIRMED, "done"]
-    assert [o.status for o in outcomes if o.call_id == "lost"] == [UNCONFIRMED]
-    assert client.sent[SUBMIT, "late"] == client.sent[SUBMIT, "lost"] == 1
-    assert client.sent[RESULT, "lost"] == 2, "asked once more, after request_timeout"
-
+    assert [o.status for o in outcomes] == [UNCONFIRMED, "done"]
+    assert client.sent[SUBMIT, "late"] == 1, "a call alovoice knows is never submitted again"
     ledger = CallLedger()
     for outcome in outcomes:
         ledger.record(outcome)
-    state = ledger.state(["late", "lost"])
+    state = ledger.state(["late"])
     assert state["done_call_ids"] == ["late"]
+    assert state["unconfirmed_call_ids"] == {}
+
+
+def test_a_5xx_after_a_submission_then_unknown_is_resubmitted_once() -> None:
+    """Unknown right after the 504, and still unknown request_timeout after it: resubmitted."""
+    client = ScriptedClient(
+        {
+            (RESULT, "lost"): [NOT_SUBMITTED, NOT_SUBMITTED, NOT_SUBMITTED, PENDING, DONE],
+            (SUBMIT, "lost"): [GATEWAY_504, PENDING],
+        }
+    )
+    plan = replace(PLAN, request_timeout=0.3)
+    started = time.monotonic()
+
+    outcomes = run(client, ["lost"], plan)
+
+    assert [o.status for o in outcomes] == [UNCONFIRMED, "done"]
+    assert client.sent[SUBMIT, "lost"] == 2
+    assert client.sent[RESULT, "lost"] == 5, "asked, looked after the 504, looked once settled"
+    assert time.monotonic() - started >= plan.request_timeout, "not submitted again before"
+
+
+def test_a_resubmission_waits_until_request_timeout_has_passed() -> None:
+    """An unknown call is asked again request_timeout after the failed submission, as alovoice
+    may still register it; one known then is collected, never submitted twice."""
+    client = ScriptedClient(
+        {
+            (RESULT, "slow"): [NOT_SUBMITTED, NOT_SUBMITTED, PENDING, DONE],
+            (SUBMIT, "slow"): [GATEWAY_504],
+        }
+    )
+
+    outcomes = run(client, ["slow"], replace(PLAN, request_timeout=0.2))
+
+    assert [o.status for o in outcomes] == [UNCONFIRMED, "done"]
+    assert client.sent[SUBMIT, "slow"] == 1
+
+
+def test_failed_submissions_are_bounded_then_left_for_the_next_run() -> None:
+    client = ScriptedClient(
+        {
+            (RESULT, "lost"): [NOT_SUBMITTED],
+            (SUBMIT, "lost"): [GATEWAY_504],
+            (RESULT, "known"): [DONE],
+        }
+    )
+
+    outcomes = run(client, ["lost", "known"])
+
+    assert client.sent[SUBMIT, "lost"] == 1 + PLAN.max_retries
+    assert [o.status for o in outcomes if o.call_id == "lost"] == [UNCONFIRMED] * 3
+    ledger = CallLedger()
+    for outcome in outcomes:
+        ledger.record(outcome)
+    state = ledger.state(["lost", "known"])
+    assert state["done_call_ids"] == ["known"]
     assert list(state["unconfirmed_call_ids"]) == ["lost"]
     assert CallLedger.from_state(state).to_collect([]) == ["lost"], "kept even when unlisted"
 
@@ -198,7 +251,7 @@ def test_calls_left_alone_count_as_unknown_when_none_is_known(known: bool) -> No
 
 
 def test_no_moment_to_wake_for_once_the_deadline_has_passed() -> None:
-    schedule = Schedule(PLAN, [])
+    schedule = Schedule(PLAN, [], AnalysisClock(PLAN.poll_interval, PLAN.poll_interval_max))
     now = time.monotonic()
     schedule.query_at(now - 1, "a")  # overdue, but never sent after the deadline
     schedule.deadline = now + 5

@@ -6,6 +6,7 @@ with the reasons its row gives. The last tests show that a row can fail at all.
 
 from __future__ import annotations
 
+import functools
 import json
 import typing as t
 
@@ -14,6 +15,7 @@ import pytest
 from tests.chaos import failing, faults, kills
 from tests.chaos.process import Run
 from tests.chaos.subject import Delivery, Key, Subject
+from tests.chaos.subject_alovoice import AlovoiceSubject
 from tests.chaos.table import render
 
 if t.TYPE_CHECKING:
@@ -30,6 +32,20 @@ def test_scenario(scenario: Scenario, tmp_path: Path) -> None:
     outcome = scenario.run(tmp_path)
     assert outcome.ok, "; ".join(outcome.failures) + "\n" + render([outcome])
     assert outcome.runs >= 1
+
+
+def test_alovoice_ten_percent_faults_deliver_every_analysis_in_one_run(tmp_path: Path) -> None:
+    """A submission that may have arrived is settled by asking alovoice within the run: every
+    analysis comes in the first run, and no call is billed twice."""
+    make = functools.partial(AlovoiceSubject, faults.SEED, 120)
+
+    outcome = faults.run(make, 0.1, "faults 10%", tmp_path)
+
+    assert outcome.ok, "; ".join(outcome.failures) + "\n" + render([outcome])
+    assert outcome.runs == 1
+    assert outcome.expected > 120, "calls, fragments and tags"
+    assert (outcome.delivered, outcome.lost) == (outcome.expected, 0)
+    assert outcome.double_submissions == 0
 
 
 class TwoRecords(Subject):

@@ -4,9 +4,8 @@ Each request of every kind (logins, pages, tasks, exports, submissions, result q
 one of: 429 with Retry-After, 500/502/503 with an HTML page, a dropped connection, a body cut
 at the socket or inside a well-framed response, an answer that comes too late ("slow") and one
 that stops half-way ("stall"), both past the tap's 1 s request timeout. With generous retries a
-run must deliver everything and exit 0. tap-alovoice may leave calls for a next run by design
-(a submission that may have arrived is never sent again in the same run), so its scenario runs
-again from the last state until no call is left open; the others must finish in one run.
+run must deliver everything and exit 0, in one run: tap-alovoice settles a submission that may
+have arrived by asking alovoice in the same run, so it leaves no call open either.
 """
 
 from __future__ import annotations
@@ -27,8 +26,6 @@ if t.TYPE_CHECKING:
 
 STALL_SECONDS = 1.5
 """How long "slow" and "stall" hold an answer back: past the 1 s request timeout, and short."""
-MAX_RUNS = 6
-"""Runs an alovoice scenario may take before calls still open count as a failure."""
 SEED = 7
 
 
@@ -65,7 +62,7 @@ def scenarios(fast: bool) -> list[Scenario]:
 
 
 def run(make: t.Callable[[], Subject], rate: float, name: str, workdir: Path) -> Outcome:
-    """Runs (from the last state) until everything is in, or a run fails, or MAX_RUNS."""
+    """One run from no state, which must deliver everything and leave nothing open."""
     subject = make()
     with Emulator() as emulator:
         config = subject.mount(emulator) | GENEROUS_RETRIES
@@ -73,22 +70,17 @@ def run(make: t.Callable[[], Subject], rate: float, name: str, workdir: Path) ->
         emulator.faults = FaultPlan(
             rate, ALL_FAULTS, seed=round(rate * 100), retry_after=1, slow_seconds=STALL_SECONDS
         )
-        state = None
-        for number in range(1, MAX_RUNS + 1):
-            last = run_tap(subject.module, config, workdir / f"run-{number}", state=state)
-            delivery.take(last)
-            state = last.last_state or state
-            if last.exit_code != 0 or last.hung or subject.settled(last):
-                break
+        last = run_tap(subject.module, config, workdir / "run-1")
+        delivery.take(last)
         injected = emulator.faults_injected.snapshot()
     outcome = delivery.outcome(name)
     if last.hung:
-        outcome.problems.append(f"run {number} hung: killed after {last.seconds:.0f} s")
+        outcome.problems.append(f"the run hung: killed after {last.seconds:.0f} s")
     elif last.exit_code != 0:
         reason = (last.error_lines or ["no ERROR line"])[-1]
-        outcome.problems.append(f"run {number} exited {last.exit_code}: {reason[-300:]}")
+        outcome.problems.append(f"the run exited {last.exit_code}: {reason[-300:]}")
     elif not subject.settled(last):
-        outcome.problems.append(f"calls still open after {MAX_RUNS} runs")
+        outcome.problems.append("calls still open after the run")
     if not injected:
         outcome.problems.append("no fault was injected: the scenario proves nothing")
     kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(injected.items()))

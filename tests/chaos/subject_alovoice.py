@@ -3,8 +3,9 @@
 A call counts as delivered by its ``done`` row; a ``pending`` row is an interim report that the
 next run supersedes, so it is no delivery (and no duplicate). The account bills every
 submission, which gives the "submitted twice" column. A run that exited 0 may still leave calls
-for the next one, by design: unconfirmed submissions (a 5xx, a timeout or a dropped connection
-on a submission) and calls still being analysed at max_wait.
+for the next one, by design: calls still being analysed at max_wait, and calls whose
+submissions failed more than max_retries times (a submission that may have arrived is settled
+by asking alovoice within the run).
 """
 
 from __future__ import annotations

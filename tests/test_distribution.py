@@ -151,6 +151,35 @@ def test_each_installed_executable_tells_about_itself(clean_venv: Path, tap: str
     assert about["settings"]["properties"], "no settings"
 
 
+def test_the_taps_take_their_version_from_pyproject_alone(dist: Dist, tmp_path: Path) -> None:
+    """The sdist with another version in its pyproject.toml, and nothing else changed, builds
+    taps that report that version: no tap holds a version of its own."""
+    version = f"{RELEASE.version}.post999"
+    with tarfile.open(dist.sdist) as sdist:
+        sdist.extractall(tmp_path, filter="data")
+    (source,) = tmp_path.iterdir()
+    pyproject = source / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    assert text.count(f'version = "{RELEASE.version}"') == 1
+    pyproject.write_text(text.replace(f'version = "{RELEASE.version}"', f'version = "{version}"'))
+    venv = tmp_path / "venv"
+    for command in (
+        [uv(), "venv", "--quiet", str(venv)],
+        [uv(), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(source)],
+    ):
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=600, check=False,
+            cwd=NEUTRAL_CWD, env=clean_environ(),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr[-3000:]
+    for tap in TAPS:
+        result = subprocess.run(
+            [str(venv / "bin" / tap), "--version"], capture_output=True, text=True,
+            timeout=120, check=False, cwd=NEUTRAL_CWD, env=clean_environ(),
+        )  # fmt: skip
+        assert result.stdout.startswith(f"{tap} v{version},"), (result.stdout, result.stderr)
+
+
 # A new Meltano project that adds the taps from their Hub definitions. -----------------------
 
 

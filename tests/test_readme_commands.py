@@ -310,6 +310,7 @@ def test_adding_a_tap_to_your_own_project(tmp_path: Path, checkout_venv: Path) -
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert "Added extractor 'tap-twin24'" in result.stdout + result.stderr
     release = Release.read()
+    assert release.pip_url in README.read_text(encoding="utf-8"), "the README names another"
     assert (project / release.wheel).is_file(), sorted(p.name for p in project.iterdir())
     (added,) = yaml.safe_load((project / "meltano.yml").read_text(encoding="utf-8"))["plugins"][
         "extractors"

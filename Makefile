@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: test lint typecheck pytest bench chaos demo docs kit lock clean
+.PHONY: test lint typecheck pytest bench chaos demo docs dist kit lock clean
 
 test: .venv lint typecheck pytest
 
@@ -56,6 +56,10 @@ docs: .venv
 	$(UV) run --no-sync python -m tests.readme_table
 	$(UV) run --no-sync python -m tests.plugin_definitions
 
+# The wheel and the sdist of the three taps, in dist/ (RELEASING.md).
+dist: | $(UV)
+	$(UV) build --out-dir dist
+
 # The code every tap shares lives once in kit/; each tap holds an identical copy, so it can
 # move to a repository of its own unchanged (tests/test_kit.py fails when a copy drifts).
 kit:
@@ -64,4 +68,4 @@ kit:
 	done
 
 clean:
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .meltano
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .meltano dist

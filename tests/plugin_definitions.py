@@ -2,13 +2,17 @@
 
 Each tap's ``--about --format=json`` gives its settings (name, type, description, default,
 ``secret``) and capabilities; the few facts it does not know (label, keywords, the vendor's
-site, which settings are needed together) are in ``TAPS`` below. From them this writes
-``tap_*/meltano-hub.yml``, in Meltano Hub's plugin-definition format
-(https://docs.meltano.com/reference/plugin-definition-syntax), and the ``capabilities``,
-``settings_group_validation`` and ``settings`` of the three extractors in meltano.yml, leaving
-every other line of meltano.yml as it is.
+site, which settings are needed together, schema overrides) are in ``TAPS`` below, and what a
+release says of itself (version, repository, documentation, authors) in pyproject.toml. From
+them this writes ``tap_*/meltano-hub.yml``, in Meltano Hub's plugin-definition format
+(https://docs.meltano.com/reference/plugin-definition-syntax) and in the form Hub keeps its
+files (keys, settings and capabilities sorted, as Hub's yamllint and its formatter want), and
+the ``schema``, ``capabilities``, ``settings_group_validation`` and ``settings`` of the three
+extractors in meltano.yml (in --about's order), leaving every other line of meltano.yml as it is.
 
 ``make docs`` runs it; ``tests/test_plugin_definitions.py`` fails when they have drifted.
+``python -m tests.plugin_definitions --release`` says what a Hub submission still lacks
+(RELEASING.md).
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
@@ -27,11 +32,15 @@ from tests.hermetic import NEUTRAL_CWD, clean_environ
 
 ROOT = Path(__file__).resolve().parent.parent
 MELTANO_YML = ROOT / "meltano.yml"
+PYPROJECT = ROOT / "pyproject.toml"
 HUB_FILE = "meltano-hub.yml"
+# The variant until the repository is known; Hub names a variant after its repository's owner.
 VARIANT = "call-analytics"
-PIP_URL = "call-analytics-taps"  # the distribution that holds all three taps
+# A tap's logo, if any, for Hub's static/assets/logos/extractors/ (Hub serves it at LOGO_URL).
+LOGO = ROOT / "assets" / "logos" / "{tap}.png"
+LOGO_URL = "/assets/logos/extractors/{tap}.png"
 # The keys this module writes into each extractor of meltano.yml; the others are hand-written.
-GENERATED_KEYS = ("capabilities", "settings_group_validation", "settings")
+GENERATED_KEYS = ("schema", "capabilities", "settings_group_validation", "settings")
 # JSON Schema types of --about's settings -> Meltano setting kinds. Beware: meltano 4.4.1 casts
 # a `decimal` setting given as text (an environment variable, .env) to Decimal and then fails
 # to write the tap's config ("Object of type Decimal is not JSON serializable"); numbers
@@ -62,7 +71,8 @@ class Tap:
     """Each group: one minimal set of settings a run needs (--about's `required` is in each)."""
     domain_url: str | None = None
     maintenance_status: str = "beta"
-    variant: str = VARIANT
+    schema: t.Mapping[str, t.Any] = field(default_factory=dict)
+    """Meltano's `schema` extra: overrides of stream properties' JSON Schema in the catalog."""
 
 
 TAPS: dict[str, Tap] = {
@@ -74,6 +84,18 @@ TAPS: dict[str, Tap] = {
         keywords=("meltano_sdk", "api", "call_analytics", "speech_analytics"),
         # aiokk's host differs per account, and no product site is known: no domain_url.
         settings_group_validation=(("api_url", "token"),),
+        # Lists of objects or of anything: without `items`, target-postgres makes them one
+        # jsonb column, not jsonb[] (an array of jsonb that SQL's JSON functions cannot read).
+        schema={
+            "dialogs": {
+                "criteria": {
+                    "type": ["array", "null"],
+                    "description": "criterion1..N of the criteria set, as a list of "
+                    "{number, description, mark}",
+                },
+                "markers": {"type": ["array", "null"], "description": "Undocumented by aiokk"},
+            }
+        },
     ),
     "tap-twin24": Tap(
         module="tap_twin24",
@@ -94,6 +116,59 @@ TAPS: dict[str, Tap] = {
         settings_group_validation=(("token", "call_ids"), ("token", "call_ids_file")),
     ),
 }
+
+
+@dataclass(frozen=True)
+class Release:
+    """What pyproject.toml says of the distribution that holds the three taps."""
+
+    name: str
+    version: str
+    urls: t.Mapping[str, str]
+    authors: tuple[str, ...]
+
+    @classmethod
+    def read(cls, path: Path = PYPROJECT) -> Release:
+        project = tomllib.loads(path.read_text(encoding="utf-8"))["project"]
+        return cls(
+            name=project["name"],
+            version=project["version"],
+            urls=dict(project.get("urls", {})),
+            authors=tuple(a["name"] for a in project.get("authors", ()) if a.get("name")),
+        )
+
+    @property
+    def wheel(self) -> str:
+        """The file name `uv build` gives the wheel (a pure-Python one, for any platform)."""
+        return f"{re.sub(r'[-_.]+', '_', self.name).lower()}-{self.version}-py3-none-any.whl"
+
+    @property
+    def repository(self) -> str | None:
+        return self.urls.get("Repository")
+
+    @property
+    def owner(self) -> str | None:
+        """The repository's owner, `https://github.com/OWNER/REPO` -> OWNER."""
+        if not self.repository:
+            return None
+        return self.repository.rstrip("/").removesuffix(".git").rsplit("/", 2)[-2]
+
+    @property
+    def variant(self) -> str:
+        return self.owner.lower() if self.owner else VARIANT
+
+    @property
+    def pip_url(self) -> str:
+        """Where `meltano install` gets the taps from; never a name someone else could register.
+
+        Until the repository is known: this version's wheel, in the Meltano project's folder
+        (README, "Adding a tap to your own project"). Then: the repository at this version's
+        tag, the form Meltano Hub accepts.
+        """
+        if self.repository:
+            repository = self.repository.rstrip("/").removesuffix(".git")
+            return f"git+{repository}.git@v{self.version}"
+        return f"${{MELTANO_PROJECT_ROOT}}/{self.wheel}"
 
 
 def about(module: str) -> dict[str, t.Any]:
@@ -163,9 +238,12 @@ def setting(name: str, schema: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     return entry
 
 
-def definition(tap: str, about: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """The tap's Meltano Hub plugin definition."""
+def definition(
+    tap: str, about: t.Mapping[str, t.Any], release: Release | None = None
+) -> dict[str, t.Any]:
+    """The tap's plugin definition, settings and capabilities in --about's order."""
     spec = TAPS[tap]
+    release = release or Release.read()
     if about["name"] != tap:
         msg = f"{spec.module} --about calls itself {about['name']}, not {tap}"
         raise ValueError(msg)
@@ -182,25 +260,57 @@ def definition(tap: str, about: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     plugin: dict[str, t.Any] = {
         "name": tap,
         "namespace": spec.module,
-        "variant": spec.variant,
+        "variant": release.variant,
         "label": spec.label,
         "description": spec.description,
         "keywords": list(spec.keywords),
     }
     if spec.domain_url:
         plugin["domain_url"] = spec.domain_url
+    if release.repository:
+        plugin["repo"] = release.repository
+    if release.urls.get("Documentation"):
+        plugin["docs"] = release.urls["Documentation"]
+    if Path(str(LOGO).format(tap=tap)).exists():
+        plugin["logo_url"] = LOGO_URL.format(tap=tap)
     plugin |= {
         "maintenance_status": spec.maintenance_status,
         # Meltano Hub requires a quality rating and assigns it itself; `unknown` until then.
         "quality": "unknown",
-        "pip_url": PIP_URL,
+        "pip_url": release.pip_url,
         "executable": tap,
         "supported_python_versions": list(about["supported_python_versions"]),
+    }
+    if spec.schema:
+        plugin["schema"] = json.loads(json.dumps(spec.schema))  # plain dicts, a copy
+    plugin |= {
         "capabilities": list(about["capabilities"]),
         "settings_group_validation": [list(group) for group in spec.settings_group_validation],
         "settings": settings,
     }
     return plugin
+
+
+def hub_form(plugin: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """`plugin` as Meltano Hub keeps it: every mapping's keys sorted (yamllint's key-ordering),
+    and, as Hub's formatter (hub-utils' yaml_lint.fix_yaml) leaves them, capabilities, the names
+    in each settings group and the settings (by name) sorted too."""
+    hub = dict(plugin)
+    if "capabilities" in hub:
+        hub["capabilities"] = sorted(hub["capabilities"])
+    if "settings_group_validation" in hub:
+        hub["settings_group_validation"] = [sorted(g) for g in hub["settings_group_validation"]]
+    if "settings" in hub:
+        hub["settings"] = sorted(hub["settings"], key=lambda setting: setting["name"])
+    return t.cast(dict[str, t.Any], _sorted_keys(hub))
+
+
+def _sorted_keys(value: t.Any) -> t.Any:
+    if isinstance(value, t.Mapping):
+        return {key: _sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(each) for each in value]
+    return value
 
 
 def dump(data: t.Any, width: int = WIDTH) -> str:
@@ -214,13 +324,15 @@ def dump(data: t.Any, width: int = WIDTH) -> str:
 
 
 def hub_yaml(tap: str, plugin: t.Mapping[str, t.Any]) -> str:
+    """The file: a comment, then the definition as Hub keeps it (lint-clean by Hub's yamllint)."""
     header = (
         f"# Meltano Hub plugin definition of {tap}, in the format of\n"
         "# https://docs.meltano.com/reference/plugin-definition-syntax.\n"
         f"# Generated by `make docs` (python -m tests.plugin_definitions) from `{tap} --about\n"
-        "# --format=json`: do not edit it; change the tap or tests/plugin_definitions.py instead.\n"
+        "# --format=json` and pyproject.toml: do not edit it; change the tap, pyproject.toml or\n"
+        "# tests/plugin_definitions.py instead. Before submitting it to Hub, see RELEASING.md.\n"
     )
-    return header + dump(dict(plugin))
+    return header + dump(hub_form(plugin))
 
 
 def _key_blocks(lines: list[str], indent: int) -> list[tuple[str | None, list[str]]]:
@@ -251,7 +363,7 @@ def _extractor_span(lines: list[str], name: str) -> tuple[int, int]:
 
 def generated_part(plugin: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """What meltano.yml's extractor takes over from the Hub definition."""
-    return {key: plugin[key] for key in GENERATED_KEYS}
+    return {key: plugin[key] for key in GENERATED_KEYS if key in plugin}
 
 
 def meltano_yml(text: str, plugins: t.Mapping[str, t.Mapping[str, t.Any]]) -> str:
@@ -280,21 +392,61 @@ def meltano_yml(text: str, plugins: t.Mapping[str, t.Mapping[str, t.Any]]) -> st
     return result
 
 
-def rendered(abouts: t.Mapping[str, t.Mapping[str, t.Any]]) -> dict[Path, str]:
+def rendered(
+    abouts: t.Mapping[str, t.Mapping[str, t.Any]], release: Release | None = None
+) -> dict[Path, str]:
     """Every file this module writes, by path, with the text it should hold."""
-    plugins = {tap: definition(tap, abouts[tap]) for tap in TAPS}
+    plugins = {tap: definition(tap, abouts[tap], release) for tap in TAPS}
     files = {hub_path(tap): hub_yaml(tap, plugin) for tap, plugin in plugins.items()}
     files[MELTANO_YML] = meltano_yml(MELTANO_YML.read_text(encoding="utf-8"), plugins)
     return files
 
 
-def main() -> None:
+def release_gaps(release: Release, taps: t.Iterable[str] = TAPS) -> list[str]:
+    """What the Hub definitions still lack for a submission to Meltano Hub, and where from."""
+    gaps = []
+    if not release.repository:
+        gaps.append(
+            "pyproject.toml [project.urls] Repository: gives `repo`, `pip_url` "
+            "(git+REPOSITORY.git@vVERSION) and `variant` (the repository's owner)"
+        )
+    if not release.urls.get("Documentation"):
+        gaps.append("pyproject.toml [project.urls] Documentation: gives `docs`")
+    gaps += [
+        f"{Path(str(LOGO).format(tap=tap)).relative_to(ROOT)}: gives {tap}'s `logo_url`"
+        for tap in taps
+        if not Path(str(LOGO).format(tap=tap)).exists()
+    ]
+    if not release.authors:
+        gaps.append("pyproject.toml [project] authors: gives the maintainer entry's label")
+    return gaps
+
+
+def maintainer_entry(release: Release) -> str:
+    """The entry Hub's _data/maintainers.yml needs for the definitions' variant."""
+    url = release.repository.rstrip("/").rsplit("/", 1)[0] if release.repository else None
+    label = release.authors[0] if release.authors else None
+    return dump({release.variant: {"label": label, "name": release.variant, "url": url}})
+
+
+def main(argv: t.Sequence[str] = ()) -> int:
+    release = Release.read()
+    if list(argv) == ["--release"]:
+        gaps = release_gaps(release)
+        for gap in gaps:
+            print(f"missing: {gap}")
+        print(f"Hub's _data/maintainers.yml needs:\n{maintainer_entry(release)}", end="")
+        return 1 if gaps else 0
+    if argv:
+        print("usage: python -m tests.plugin_definitions [--release]", file=sys.stderr)
+        return 2
     abouts = {tap: about(spec.module) for tap, spec in TAPS.items()}
-    for path, text in rendered(abouts).items():
+    for path, text in rendered(abouts, release).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path.relative_to(ROOT)}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

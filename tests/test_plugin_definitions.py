@@ -7,6 +7,8 @@ that it does find something when a definition, meltano.yml or --about is changed
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 import subprocess
 import tomllib
 import typing as t
@@ -16,6 +18,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
+from yamllint import linter
+from yamllint.config import YamlLintConfig
 
 from tests.meltano_project import meltano
 from tests.plugin_definitions import (
@@ -23,8 +29,13 @@ from tests.plugin_definitions import (
     MELTANO_YML,
     ROOT,
     TAPS,
+    Release,
     about,
+    definition,
+    hub_form,
     hub_path,
+    hub_yaml,
+    release_gaps,
     rendered,
 )
 
@@ -51,100 +62,28 @@ KIND_OF_TYPE = {
     "array": "array",
     "object": "object",
 }
-# Meltano Hub's schema of an extractor's definition, as far as these files use it (meltano/hub:
-# schemas/plugin_definitions/extractors.schema.json with common/common.schema.json,
-# common/extractors_specific.schema.json, common/base_setting.schema.json and
-# plugin_definitions/hub_metadata.schema.json).
-HUB_EXTRACTOR_SCHEMA: dict[str, t.Any] = {
-    "$schema": "http://json-schema.org/draft-07/schema#",
-    "type": "object",
-    "required": ["name", "namespace", "variant", "quality"],
-    "additionalProperties": False,
-    "properties": {
-        "name": {"type": "string"},
-        "namespace": {"type": "string"},
-        "variant": {"type": "string"},
-        "label": {"type": "string"},
-        "description": {"type": "string"},
-        "keywords": {"type": "array", "items": {"type": "string"}},
-        "domain_url": {"type": ["string", "null"], "format": "uri"},
-        "maintenance_status": {
-            "enum": ["active", "beta", "development", "inactive", "unknown"],
-        },
-        "quality": {"enum": ["gold", "silver", "bronze", "unknown"]},
-        "pip_url": {"type": "string"},
-        "executable": {"type": "string"},
-        "supported_python_versions": {
-            "type": "array",
-            "items": {"type": "string", "pattern": r"^3\.\d+$"},
-        },
-        "capabilities": {
-            "type": "array",
-            "items": {
-                "enum": [
-                    "properties",
-                    "catalog",
-                    "discover",
-                    "state",
-                    "about",
-                    "stream-maps",
-                    "schema-flattening",
-                    "activate-version",
-                    "batch",
-                    "test",
-                    "log-based",
-                    "structured-logging",
-                ],
-            },
-        },
-        "settings_group_validation": {
-            "type": "array",
-            "items": {"type": "array", "items": {"type": "string"}},
-        },
-        "settings": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name"],
-                "additionalProperties": False,
-                "properties": {
-                    "name": {"type": "string"},
-                    "label": {"type": "string"},
-                    "kind": {
-                        "enum": [
-                            "oauth",
-                            "hidden",
-                            "password",
-                            "date_iso8601",
-                            "file",
-                            "email",
-                            "integer",
-                            "options",
-                            "object",
-                            "array",
-                            "boolean",
-                            "string",
-                            "decimal",
-                        ],
-                    },
-                    "options": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "label": {"type": "string"},
-                                "value": {"type": "string"},
-                            },
-                        },
-                    },
-                    "value": {},
-                    "sensitive": {"type": "boolean"},
-                    "description": {"type": "string"},
-                },
-            },
-        },
-    },
-}
+# Meltano Hub's own checks, copied from meltano/hub (tests/hub/README.md): the JSON Schema its
+# plugin_schema_validate.py validates an extractor's definition with, and its yamllint config.
+HUB = ROOT / "tests" / "hub"
+HUB_SCHEMAS = HUB / "schemas"
+HUB_YAMLLINT = HUB / "yamllint.yaml"
+
+
+def hub_validator() -> jsonschema.Draft7Validator:
+    """As Hub builds it: every schema registered under its $id, the extractors' one at the top."""
+    resources = [
+        (schema["$id"], Resource.from_contents(schema, default_specification=DRAFT7))
+        for path in sorted(HUB_SCHEMAS.glob("*/*.schema.json"))
+        for schema in [json.loads(path.read_text(encoding="utf-8"))]
+    ]
+    schema = json.loads((HUB_SCHEMAS / "plugin_definitions" / "extractors.schema.json").read_text())
+    return jsonschema.Draft7Validator(
+        schema,
+        registry=Registry().with_resources(resources),
+        format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER,
+    )
+
+
 # The demo environment's values that are secret in a real account: never printed by meltano.
 DEMO_SECRETS = ("demo-token", "demo-password")
 
@@ -182,7 +121,7 @@ def expected_kind(schema: t.Mapping[str, t.Any]) -> str:
 def about_disagreements(plugin: Plugin, about: About) -> list[str]:
     """Where the definition says otherwise than the tap's --about."""
     problems = []
-    if plugin.get("capabilities") != about["capabilities"]:
+    if sorted(plugin.get("capabilities", [])) != sorted(about["capabilities"]):
         problems.append(f"capabilities {plugin.get('capabilities')} != {about['capabilities']}")
     for key in ("name", "executable"):
         if plugin.get(key) != about["name"]:
@@ -221,35 +160,53 @@ def setting_disagreements(setting: dict[str, t.Any], schema: dict[str, t.Any]) -
     return problems
 
 
-def hub_problems(plugin: Plugin) -> list[str]:
+def hub_problems(plugin: Plugin, release: Release | None = None) -> list[str]:
     """What keeps the definition from being a complete, valid Meltano Hub definition."""
+    release = release or Release.read()
     problems = [f"no {key}" for key in REQUIRED if not plugin.get(key)]
-    validator = jsonschema.Draft7Validator(
-        HUB_EXTRACTOR_SCHEMA, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
-    )
     problems += [
         f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
-        for error in validator.iter_errors(plugin)
+        for error in hub_validator().iter_errors(plugin)
     ]
     names = {setting.get("name") for setting in plugin.get("settings", [])}
     for group in plugin.get("settings_group_validation", []):
         problems += [f"settings group names {name}, no setting" for name in set(group) - names]
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    if plugin.get("pip_url") != project["name"]:
-        problems.append(f"pip_url {plugin.get('pip_url')!r} is not {project['name']!r}")
-    if plugin.get("executable") not in project["scripts"]:
+    if plugin.get("pip_url") != release.pip_url:
+        problems.append(f"pip_url {plugin.get('pip_url')!r} is not {release.pip_url!r}")
+    if plugin.get("variant") != release.variant:
+        problems.append(f"variant {plugin.get('variant')!r} is not {release.variant!r}")
+    project = release_scripts()
+    if plugin.get("executable") not in project:
         problems.append(f"executable {plugin.get('executable')!r} is no console script")
-    elif not project["scripts"][plugin["executable"]].startswith(f"{plugin.get('namespace')}."):
+    elif not project[plugin["executable"]].startswith(f"{plugin.get('namespace')}."):
         problems.append(f"namespace {plugin.get('namespace')} is not the executable's package")
+    try:
+        if hub_form(plugin) != plugin or list(hub_form(plugin)) != list(plugin):
+            problems.append("not in the order Hub keeps its definitions (run `make docs`)")
+    except (KeyError, TypeError) as error:
+        problems.append(f"cannot be put in Hub's order: {error!r}")
     return problems
 
 
+def release_scripts() -> dict[str, str]:
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return dict(pyproject["project"]["scripts"])
+
+
+def lint_problems(text: str) -> list[str]:
+    """What Hub's yamllint rules find in a definition's text."""
+    config = YamlLintConfig(HUB_YAMLLINT.read_text(encoding="utf-8"))
+    return [f"{p.line}:{p.column} {p.message} ({p.rule})" for p in linter.run(text, config)]
+
+
 def meltano_disagreements(entry: Plugin, plugin: Plugin) -> list[str]:
-    """Where meltano.yml's extractor says otherwise than the Hub definition."""
+    """Where meltano.yml's extractor (in --about's order) says otherwise than the Hub definition
+    (in Hub's)."""
+    ordered = hub_form(entry)
     return [
         f"{key} differs from the Hub definition"
         for key in ("name", "namespace", "executable", *GENERATED_KEYS)
-        if entry.get(key) != plugin.get(key)
+        if ordered.get(key) != plugin.get(key)
     ]
 
 
@@ -428,7 +385,10 @@ def test_hub_check_fails_on(breakage: str, definitions: dict[str, Plugin]) -> No
 @pytest.mark.parametrize("key", GENERATED_KEYS)
 def test_meltano_yml_check_fails_on_a_difference(key: str, definitions: dict[str, Plugin]) -> None:
     entry = copy.deepcopy(meltano_extractors(MELTANO_YML.read_text(encoding="utf-8"))["tap-aiokk"])
-    entry[key] = entry[key][:-1]
+    if isinstance(entry[key], dict):
+        entry[key]["dialogs"].pop("markers")
+    else:
+        entry[key] = entry[key][:-1]
     assert meltano_disagreements(entry, definitions["tap-aiokk"]) == [
         f"{key} differs from the Hub definition"
     ]
@@ -445,3 +405,91 @@ def test_stale_check_fails_on_an_edited_file(abouts: dict[str, About]) -> None:
     path = hub_path("tap-aiokk")
     expected[path] = expected[path].replace("beta", "active")
     assert stale_files(expected) == ["tap_aiokk/meltano-hub.yml"]
+
+
+# Hub's yamllint rules, the aiokk schema overrides, the release facts, the version. ------------
+
+
+@pytest.mark.parametrize("tap", TAPS)
+def test_definition_is_clean_by_hubs_yamllint(tap: str) -> None:
+    assert lint_problems(hub_path(tap).read_text(encoding="utf-8")) == []
+
+
+LINT_BREAKAGES: dict[str, t.Callable[[str], str]] = {
+    "top-level keys in reverse": lambda text: yaml.safe_dump(
+        dict(reversed(yaml.safe_load(text).items())), sort_keys=False
+    ),
+    "indented sequences": lambda text: text.replace("\n- about", "\n  - about", 1).replace(
+        "\n- activate-version", "\n  - activate-version", 1
+    ),
+    "a flow mapping": lambda text: text + "metadata: {dialogs: {replication-key: x}}\n",
+    "three-space indentation": lambda text: text.replace("\n  dialogs:", "\n   dialogs:", 1),
+}
+
+
+@pytest.mark.parametrize("breakage", LINT_BREAKAGES)
+def test_lint_check_fails_on(breakage: str) -> None:
+    text = hub_path("tap-aiokk").read_text(encoding="utf-8")
+    assert lint_problems(LINT_BREAKAGES[breakage](text)) != []
+
+
+def test_aiokk_definition_makes_criteria_and_markers_one_json_column(
+    definitions: dict[str, Plugin],
+) -> None:
+    """No `items`: target-postgres makes each one jsonb, not jsonb[] (the end-to-end test
+    checks the column types of meltano.yml's, which is generated from the same overrides)."""
+    overrides = definitions["tap-aiokk"]["schema"]["dialogs"]
+    assert set(overrides) == {"criteria", "markers"}
+    for override in overrides.values():
+        assert override["type"] == ["array", "null"] and "items" not in override
+    aiokk = meltano_extractors(MELTANO_YML.read_text(encoding="utf-8"))["tap-aiokk"]
+    assert aiokk["schema"] == definitions["tap-aiokk"]["schema"]
+    assert "schema" not in definitions["tap-twin24"] and "schema" not in definitions["tap-alovoice"]
+
+
+def test_every_tap_reports_the_version_pyproject_gives(abouts: dict[str, About]) -> None:
+    release = Release.read()
+    assert {tap: a["version"] for tap, a in abouts.items()} == dict.fromkeys(TAPS, release.version)
+    assert all(release.version in hub_path(tap).read_text(encoding="utf-8") for tap in TAPS)
+
+
+def test_pip_url_installs_this_versions_wheel_until_the_repository_is_known() -> None:
+    release = Release.read()
+    assert release.pip_url == (
+        f"${{MELTANO_PROJECT_ROOT}}/call_analytics_taps-{release.version}-py3-none-any.whl"
+    )
+    bumped = dataclasses.replace(release, version="9.8.7")
+    assert bumped.pip_url.endswith("/call_analytics_taps-9.8.7-py3-none-any.whl")
+
+
+def test_release_gaps_name_what_hub_still_needs() -> None:
+    gaps = release_gaps(Release.read())
+    expected = ("[project.urls] Repository", "[project.urls] Documentation", "authors")
+    for words in expected:
+        assert any(words in gap for gap in gaps), (words, gaps)
+    assert sum("logo_url" in gap for gap in gaps) == len(TAPS), gaps
+
+
+def test_a_complete_release_gives_hub_every_field(abouts: dict[str, About]) -> None:
+    """With the repository, documentation and authors filled in, the definitions carry `repo`,
+    `docs`, a git pip_url at the version's tag and the owner as variant, and Hub takes them."""
+    release = dataclasses.replace(
+        Release.read(),
+        urls={
+            "Repository": "https://github.com/Example-Org/call-analytics-taps",
+            "Documentation": "https://github.com/Example-Org/call-analytics-taps#readme",
+        },
+        authors=("Example Org",),
+    )
+    gaps = release_gaps(release)
+    assert gaps and all("logo_url" in gap for gap in gaps), gaps
+    for tap in TAPS:
+        plugin = hub_form(definition(tap, abouts[tap], release))
+        assert plugin["repo"] == "https://github.com/Example-Org/call-analytics-taps"
+        assert plugin["docs"].endswith("#readme")
+        assert plugin["variant"] == "example-org"
+        assert plugin["pip_url"] == (
+            f"git+https://github.com/Example-Org/call-analytics-taps.git@v{release.version}"
+        )
+        assert hub_problems(plugin, release) == []
+        assert lint_problems(hub_yaml(tap, plugin)) == []

@@ -29,6 +29,7 @@ from tests.aiokk_truth import finished
 from tests.emulator import Emulator
 from tests.hermetic import clean_environ
 from tests.meltano_project import PROJECT_ROOT, Accounts
+from tests.plugin_definitions import Release
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
 
 README = PROJECT_ROOT / "README.md"
@@ -280,13 +281,19 @@ def test_running_a_tap_by_hand(tmp_path: Path, checkout_venv: Path) -> None:
 
 
 def test_adding_a_tap_to_your_own_project(tmp_path: Path, checkout_venv: Path) -> None:
-    """The block runs in a new Meltano project, with this checkout's meltano first on PATH.
+    """The block runs in a new Meltano project, with this checkout's meltano and uv first on PATH.
 
     `/path/to/your/project` and `/path/to/this/checkout` become that project and this checkout.
     The project installs with uv (`venv: backend: uv`), in seconds when uv's cache has the
-    packages. The extractor must end up in meltano.yml with its pip_url on the checkout,
-    installed, and its executable must run.
+    packages. The wheel must be in the project, the extractor in meltano.yml with the
+    definition's pip_url unchanged (that wheel), installed from it, and its executable must run.
     """
+    uv = next(
+        (shutil.which(n) for n in ("uv", str(PROJECT_ROOT / ".tools/bin/uv")) if shutil.which(n)),
+        None,
+    )
+    if uv is None:
+        pytest.skip("the README's block runs uv: none on PATH nor in .tools/bin (make .venv)")
     project = tmp_path / "your-project"
     project.mkdir()
     (project / "meltano.yml").write_text(
@@ -296,17 +303,19 @@ def test_adding_a_tap_to_your_own_project(tmp_path: Path, checkout_venv: Path) -
     )
     script = own_project_block().text.replace(YOUR_PROJECT, str(project))
     script = script.replace(THIS_CHECKOUT, str(PROJECT_ROOT))
-    path = f"{checkout_venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
-    result = run_bash(script, tmp_path, clean_environ({"PATH": path}), timeout=600)
+    path = os.pathsep.join((str(checkout_venv / "bin"), str(Path(uv).parent), os.environ["PATH"]))
+    env = clean_environ({"PATH": path})
+    env.pop("VIRTUAL_ENV", None)
+    result = run_bash(script, tmp_path, env, timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert "Added extractor 'tap-twin24'" in result.stdout + result.stderr
-    definitions = {
-        name: yaml.safe_load((project / name).read_text(encoding="utf-8"))["plugins"]
-        for name in ("meltano.yml", "meltano.yml.bak")
-    }
-    (added,) = definitions["meltano.yml"]["extractors"]
-    assert added["name"] == "tap-twin24" and added["pip_url"] == f"-e {PROJECT_ROOT}", added
-    assert definitions["meltano.yml.bak"]["extractors"][0]["pip_url"] == "call-analytics-taps"
+    release = Release.read()
+    assert release.pip_url in README.read_text(encoding="utf-8"), "the README names another"
+    assert (project / release.wheel).is_file(), sorted(p.name for p in project.iterdir())
+    (added,) = yaml.safe_load((project / "meltano.yml").read_text(encoding="utf-8"))["plugins"][
+        "extractors"
+    ]
+    assert added["name"] == "tap-twin24" and added["pip_url"] == release.pip_url, added
     assert {"email", "password"} <= {setting["name"] for setting in added["settings"]}
     executable = project / ".meltano/extractors/tap-twin24/venv/bin/tap-twin24"
     version = subprocess.run(
@@ -317,7 +326,8 @@ def test_adding_a_tap_to_your_own_project(tmp_path: Path, checkout_venv: Path) -
         timeout=60,
         check=False,
     )
-    assert version.returncode == 0 and version.stdout.startswith("tap-twin24 v"), version
+    assert version.returncode == 0, version
+    assert version.stdout.startswith(f"tap-twin24 v{release.version},"), version
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ Run with ``make bench`` (or ``python -m bench.twin24_speed --calls 200000``). Bo
 the floor (``bench/twin24_floor.py``: plain requests and json writing the same RECORD lines)
 export every call and transcript line of the emulated account to a file. Each runs
 ``--rounds`` times, alternately; the best time of each counts. It prints both times, their
-ratio (target: 1.5 or less) and the tap's peak RSS.
+ratio (target: 1.5 or less), the tap's peak RSS and log lines, then what quiet spans cost in
+requests and log lines (``bench/twin24_requests.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import twin24_requests
 from tests.emulator import Emulator
 from tests.emulator.twin24 import Twin24Account
 from tests.hermetic import clean_environ
@@ -44,14 +46,14 @@ def run_floor(config: dict[str, object], workdir: Path) -> tuple[float, float, i
     return elapsed, int(peak_path.read_text()) / 1024, _records(out_path)
 
 
-def run_tap_once(config: dict[str, object], workdir: Path) -> tuple[float, float, int]:
-    """Seconds, peak RSS in MB and RECORD lines of one tap run."""
+def run_tap_once(config: dict[str, object], workdir: Path) -> tuple[float, float, int, int]:
+    """Seconds, peak RSS in MB, RECORD lines and log lines of one tap run."""
     started = time.monotonic()
     run = run_tap("tap_twin24", config, workdir)
     elapsed = time.monotonic() - started
     if run.exit_code != 0:
         raise SystemExit(f"the tap failed:\n{run.stderr[-2000:]}")
-    return elapsed, run.peak_rss_mb, _records(run.stdout_path)
+    return elapsed, run.peak_rss_mb, _records(run.stdout_path), len(run.stderr.splitlines())
 
 
 def _records(path: Path) -> int:
@@ -76,7 +78,7 @@ def main() -> None:
             floors.append(run_floor(config, Path(workdir)))
             taps.append(run_tap_once(config, Path(workdir) / f"tap{round_}"))
             print(f"round {round_ + 1}: tap {taps[-1][0]:.1f} s, floor {floors[-1][0]:.1f} s")
-    tap_time, _, tap_records = min(taps)
+    tap_time, _, tap_records, tap_log_lines = min(taps)
     floor_time, _, floor_records = min(floors)
     print(f"calls in account:         {options.calls:>10,}")
     print(f"RECORD lines, tap:        {tap_records:>10,}")
@@ -86,6 +88,10 @@ def main() -> None:
     print(f"ratio tap / floor:        {tap_time / floor_time:>10.2f} (target: 1.5 or less)")
     print(f"tap peak RSS:             {max(run[1] for run in taps):>10.1f} MB")
     print(f"floor peak RSS:           {max(run[1] for run in floors):>10.1f} MB")
+    print(f"tap log lines:            {tap_log_lines:>10,}")
+    print()
+    with tempfile.TemporaryDirectory() as workdir:
+        twin24_requests.report(twin24_requests.measure(Path(workdir)))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from singer_sdk.streams import Stream
 
 from tap_twin24 import body, records, schemas, windows
 from tap_twin24.client import Twin24Stream
-from tap_twin24.pagination import CallsPage, WindowPaginator
+from tap_twin24.pagination import CallsPage, Progress, WindowPaginator
 
 if t.TYPE_CHECKING:
     import requests
@@ -44,7 +44,8 @@ class CallsStream(Twin24Stream[CallsPage | None]):
         self.replication_key = self.period_field
         self.child_rows: list[dict[str, t.Any]] = []
         self._paginator: WindowPaginator | None = None
-        self._windows: list[windows.Window] = []
+        self._planner: windows.WindowPlanner | None = None
+        self._progress: Progress | None = None
         self._seen: set[tuple[str, str]] = set()
         self._seen_window: windows.Window | None = None
         self._handover_id: str | None = None
@@ -75,8 +76,13 @@ class CallsStream(Twin24Stream[CallsPage | None]):
         ]
 
     def get_new_paginator(self) -> WindowPaginator:
+        assert self._planner is not None  # get_records plans before the SDK pages
         self._paginator = WindowPaginator(
-            self._windows, int(self.config["page_size"]), self.period_field, self.logger
+            self._planner,
+            int(self.config["page_size"]),
+            self.period_field,
+            self.logger,
+            self._progress,
         )
         return self._paginator
 
@@ -121,22 +127,38 @@ class CallsStream(Twin24Stream[CallsPage | None]):
         # With transcripts pending, a STATE mid-page could pass calls whose lines are not out
         # yet: the state then goes out with each page's lines, after the child stream's sync.
         self.STATE_MSG_FREQUENCY = 10**15 if self._wants_messages else Stream.STATE_MSG_FREQUENCY
-        size = timedelta(hours=float(self.config["window_hours"]))
-        self._windows = windows.plan(start, end, size)
+        page_size = int(self.config["page_size"])
+        first = timedelta(hours=int(self.config["window_hours"]))
+        planner = self._planner = windows.WindowPlanner(start, end, first, windows.reach(page_size))
         where = _describe_context(context)
         self.logger.info("%scalls by %s from %s to %s", where, self.period_field, start, end)
         self.counts.clear()
+        self._seen, self._seen_window = set(), None
+        self._progress = Progress(self.logger, lambda: self._progress_line(where, planner))
         for record in super().get_records(context):
             self.counts["emitted"] += 1
             yield record
             if not self.selected:  # the SDK moves only a selected stream's bookmark
                 self._increment_stream_state(record, context=context)
+        paginator = self._paginator
         self.logger.info(
-            "%s%d calls in %.0f s; %s",
+            "%s%d calls in %.0f s, %d requests, %d windows (%d split); %s",
             where,
             self.counts.pop("emitted", 0),
             time.monotonic() - started,
+            paginator.pages if paginator else 0,
+            planner.windows,
+            planner.splits,
             ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items())) or "no skips",
+        )
+
+    def _progress_line(self, where: str, planner: windows.WindowPlanner) -> str:
+        """How far a long read got: one line every PROGRESS_SECONDS, not one per window."""
+        paginator = self._paginator
+        return (
+            f"{where}calls read up to {planner.cursor.isoformat()} "
+            f"({planner.share_read():.0%} of the range): {self.counts['emitted']} calls, "
+            f"{paginator.pages if paginator else 0} requests, {planner.windows} windows so far"
         )
 
     def _increment_stream_state(
@@ -162,8 +184,10 @@ class CallsStream(Twin24Stream[CallsPage | None]):
         page = paginator.current_value if paginator else None
         if paginator is None or page is None or paginator.splits(response):
             return
-        if self._seen_window is None or page.window.end != self._seen_window.end:
-            self._seen = set()  # a new window; a window read on from a later time keeps its end
+        if self._seen_window is None or page.window.start >= self._seen_window.end:
+            # A new stretch of time. A window read again from a later time (or the first part
+            # of it, when it had to be split) overlaps the last one and keeps what it saw.
+            self._seen = set()
         self._seen_window = page.window
         kept = [
             (record, item)

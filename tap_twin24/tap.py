@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typing as t
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
@@ -16,14 +16,14 @@ from tap_twin24.kit.settings import RENAMED, backoff_setting
 from tap_twin24.kit.state import bookmarks_of
 from tap_twin24.kit.tap import KitTap
 from tap_twin24.streams import CallMessagesStream, CallsStream, TasksStream
-from tap_twin24.windows import PERIOD_CAP
+from tap_twin24.windows import LONGEST, PERIOD_CAP
 
 if t.TYPE_CHECKING:
     import requests
 
 PERIOD_FIELDS = ("updatedAt", "createdAt", "startedAt")
 MAX_PAGE = 1000
-MAX_WINDOW_HOURS = 24 * 366
+MAX_WINDOW_HOURS = LONGEST // timedelta(hours=1)
 
 
 class TapTwin24(KitTap):
@@ -100,9 +100,13 @@ class TapTwin24(KitTap):
             "window_hours",
             th.IntegerType(minimum=1, maximum=MAX_WINDOW_HOURS),
             default=24,
-            description=f"Length of the time windows the range is read in. A window holding "
-            f"more than {PERIOD_CAP} calls (twin24's limit per period) is split in two, again "
-            "and again, until every part fits.",
+            description="Length of the first time window the range is read in; the windows "
+            "then follow the calls. After a window holding at most a quarter of "
+            f"{PERIOD_CAP} calls (twin24's limit per period), empty ones included, the next "
+            f"is twice as long (up to {LONGEST.days} days); after one holding more than half, "
+            "it is half as long, but not shorter than window_hours; otherwise as long. A "
+            f"window holding more than {PERIOD_CAP} calls is split in two, again and again, "
+            "until every part fits.",
         ),
         th.Property(
             "settle_seconds",

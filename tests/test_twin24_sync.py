@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.emulator import Emulator, FaultPlan
-from tests.emulator.twin24 import Twin24Account
+from tests.emulator.twin24 import DEFAULT_START, Twin24Account
 from tests.hermetic import clean_environ
 from tests.taprun import run_tap
 from tests.twin24_support import mount_twin24
@@ -165,7 +165,7 @@ def _states(path: Path) -> int:
 
 def test_20_percent_faults_lose_and_duplicate_nothing(emulator: Emulator, tmp_path: Path) -> None:
     account = Twin24Account(calls=8_000, seed=13)
-    config = mount_twin24(emulator, account) | {"page_size": 500, "max_retries": 12}
+    config = mount_twin24(emulator, account) | {"page_size": 200, "max_retries": 12}
     emulator.faults = FaultPlan(0.2, seed=2, slow_seconds=2.5)
     run = run_tap("tap_twin24", config, tmp_path)
     emulator.faults = None
@@ -257,3 +257,22 @@ def test_calls_changing_during_the_sync_do_not_hide_unchanged_ones(
     assert len(unchanged) > 5_000
     assert {call_id: calls.get(call_id) for call_id in unchanged} == unchanged
     assert "changed while it was read" in run.stderr
+
+
+def test_a_long_quiet_gap_costs_a_few_requests(emulator: Emulator, tmp_path: Path) -> None:
+    """A quiet year, a busy week, 500 quiet days, a busy hour: windows follow the data."""
+    busy_hour = DEFAULT_START + timedelta(days=500)
+    account = Twin24Account(calls=2_000, seed=37, burst=3_000, burst_hour=busy_hour)
+    config = mount_twin24(emulator, account)
+    config["start_date"] = (account.first_moment() - timedelta(days=365)).isoformat()
+    run = run_tap("tap_twin24", config, tmp_path)
+    assert run.exit_code == 0, run.stderr[-3000:]
+    expected = exported(account, config)
+    assert len(expected) == 5_000
+    assert by_id(run.records("calls")) == expected
+    days = (account.end_moment() - datetime.fromisoformat(config["start_date"])).days
+    assert days > 860, "a window a day would take as many requests"
+    assert account.requests.total <= 30
+    lines = [line for line in run.stderr.splitlines() if "| tap-twin24.calls " in line]
+    assert len(lines) <= 6, "\n".join(lines)
+    assert "5000 calls in" in lines[-1] and f"{account.requests.total} requests" in lines[-1]

@@ -3,7 +3,9 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: test lint typecheck pytest bench chaos demo docs dist kit lock clean
+SDK_NEXT := 0.55.0b7
+
+.PHONY: test test-sdk-next lint typecheck pytest bench chaos demo docs dist kit lock clean
 
 test: .venv lint typecheck pytest
 
@@ -12,10 +14,13 @@ test: .venv lint typecheck pytest
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
 
-# requirements.lock pins every package, the test and lint tools included (`make lock` renews it).
+# requirements.lock pins every package, the test and lint tools included (`make lock` renews it);
+# `pip sync` also removes what the lock no longer names. Older locks had `backoff` too, which
+# owns the same files as `python-backoff`: removing it removes them, so that one is reinstalled.
 .venv: pyproject.toml requirements.lock | $(UV)
 	$(UV) venv --quiet --allow-existing .venv
-	$(UV) pip install --quiet --python .venv -r requirements.lock -e .
+	$(UV) pip sync --quiet --python .venv --reinstall-package python-backoff requirements.lock
+	$(UV) pip install --quiet --python .venv --no-deps -e .
 	@touch .venv
 
 lock: | $(UV)
@@ -36,6 +41,25 @@ typecheck: .venv
 
 pytest: .venv
 	$(UV) run --no-sync pytest
+
+# The next singer-sdk, a pre-release pinned here, in a venv of its own with the lock's other pins:
+# the taps' own modules and CLIs (the rules, settings, state, errors, secrets, the alovoice
+# pipeline), not the Meltano end-to-end runs, which load the same taps.
+SDK_NEXT_TESTS := tests/test_kit.py tests/test_user_input.py tests/test_redaction.py \
+	tests/test_installed_modules.py tests/test_aiokk_cli.py tests/test_twin24_cli.py \
+	tests/test_alovoice_cli.py tests/test_aiokk_errors.py tests/test_alovoice_errors.py \
+	tests/test_alovoice_pipeline.py tests/test_alovoice_timing.py
+.venv-sdk-next: pyproject.toml requirements.lock Makefile | $(UV)
+	$(UV) venv --quiet --allow-existing .venv-sdk-next
+	grep -v '^singer-sdk==' requirements.lock > .venv-sdk-next/requirements.txt
+	$(UV) pip sync --quiet --python .venv-sdk-next --reinstall-package python-backoff \
+		.venv-sdk-next/requirements.txt
+	$(UV) pip install --quiet --python .venv-sdk-next "singer-sdk[msgspec]==$(SDK_NEXT)"
+	$(UV) pip install --quiet --python .venv-sdk-next --no-deps -e .
+	@touch .venv-sdk-next
+
+test-sdk-next: .venv-sdk-next
+	.venv-sdk-next/bin/python -m pytest -p no:cacheprovider $(SDK_NEXT_TESTS)
 
 bench: .venv
 	$(UV) run --no-sync python -m bench.aiokk_memory
@@ -68,4 +92,4 @@ kit:
 	done
 
 clean:
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .meltano dist
+	rm -rf .venv .venv-sdk-next .tools .pytest_cache .mypy_cache .ruff_cache .meltano dist

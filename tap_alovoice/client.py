@@ -23,8 +23,6 @@ from singer_sdk.streams.rest import PageContext
 from tap_alovoice import replies
 from tap_alovoice.describe import (
     CUT_JSON,
-    RESULT,
-    SUBMIT,
     describe_body,
     describe_request,
     step_and_call,
@@ -67,8 +65,9 @@ class RunStoppedError(Exception):
 class AlovoiceStream(KitStream[str]):
     """Base stream: GET requests whose path holds the token and a call id."""
 
-    # The metric endpoint tag: a template, never the URL (see _write_request_duration_log).
-    path = f"/{RESULT}/{{token}}/{{call_id}}"
+    # The SDK tags each request's duration metric with this template, never the URL (which holds
+    # the token): every request has this shape, the step being RESULT or SUBMIT.
+    path = "/{step}/{token}/{call_id}"
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -204,18 +203,6 @@ class AlovoiceStream(KitStream[str]):
     def redact(self, text: str) -> str:
         """Mask the token in text that came from the server, which may echo it."""
         return redact(text, [str(self.config["token"])])
-
-    def _write_request_duration_log(
-        self,
-        endpoint: str,
-        response: requests.Response,
-        context: Context | None,
-        extra_tags: dict[str, t.Any] | None,
-    ) -> None:
-        """Tag each request's metric with the template of its own endpoint."""
-        step = step_and_call(response.request)[0]
-        template = f"/{step}/{{token}}/{{call_id}}" if step in {RESULT, SUBMIT} else endpoint
-        super()._write_request_duration_log(template, response, context, extra_tags)
 
     def request_decorator(self, func: Send) -> Send:
         """The SDK's retries, with its hooks (``backoff_wait_generator``, ``backoff_jitter``,

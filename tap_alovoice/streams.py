@@ -16,6 +16,7 @@ from tap_alovoice import records, schemas
 from tap_alovoice.calls import configured_call_ids
 from tap_alovoice.client import AlovoiceStream
 from tap_alovoice.kit.redaction import host_of
+from tap_alovoice.kit.stream import add_log_filter
 from tap_alovoice.ledger import CallLedger
 from tap_alovoice.pipeline import UNCONFIRMED, Outcome, Pipeline
 from tap_alovoice.schedule import PollPlan
@@ -63,7 +64,7 @@ class AnalysesStream(AlovoiceStream):
         super().__init__(tap)
         self.child_rows: dict[str, list[records.Row]] = {"fragments": [], "tags": []}
         self.failing = False
-        self.logger.addFilter(self._without_generic_failure_line)
+        add_log_filter(self.logger, self._without_generic_failure_line)
 
     @property
     def emit_activate_version_messages(self) -> bool:

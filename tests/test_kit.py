@@ -6,6 +6,7 @@ Each rule is shown by named cases, fast and direct (no subprocess, no socket).
 from __future__ import annotations
 
 import ast
+import importlib
 import inspect
 import typing as t
 from datetime import UTC, datetime, timedelta
@@ -95,6 +96,57 @@ def test_the_private_sdk_methods_the_kit_overrides_keep_their_signatures() -> No
         "prepared_request",
         "context",
     ]
+    # tap-twin24's CallsStream._increment_stream_state notes the calls at the bookmark's time.
+    signature = inspect.signature(RESTStream._increment_stream_state)
+    assert list(signature.parameters) == ["self", "latest_record", "context"]
+    assert signature.parameters["context"].kind is inspect.Parameter.KEYWORD_ONLY
+    # tap-alovoice's TapAlovoice._handle_termination ends its retry waits first (see there).
+    assert list(inspect.signature(Tap._handle_termination).parameters) == [
+        "self",
+        "signum",
+        "frame",
+    ]
+
+
+PRIVATE_OVERRIDES_PINNED = {
+    "_validate_config",
+    "_request",
+    "_handle_termination",
+    "_increment_stream_state",
+}
+
+
+def _sdk_private_overrides() -> dict[str, set[str]]:
+    """Class -> the private singer-sdk methods it defines again, over every tap module."""
+    found: dict[str, set[str]] = {}
+    for tap in TAPS:
+        for path in sorted((ROOT / tap).rglob("*.py")):
+            if path.name == "__main__.py":  # importing it would run the tap
+                continue
+            module = importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
+            for name, cls in vars(module).items():
+                if not inspect.isclass(cls) or cls.__module__ != module.__name__:
+                    continue
+                sdk_bases = [b for b in cls.__mro__[1:] if b.__module__.startswith("singer_sdk")]
+                private = {
+                    attr
+                    for attr, value in vars(cls).items()
+                    if callable(value)
+                    and attr.startswith("_")
+                    and not attr.startswith("__")
+                    and any(attr in vars(base) for base in sdk_bases)
+                }
+                if private:
+                    found[f"{module.__name__}.{name}"] = private
+    return found
+
+
+def test_no_other_private_sdk_method_is_overridden() -> None:
+    """Only the overrides pinned above: any other would break unseen when the SDK changes it
+    (singer-sdk 0.55 calls ``_write_request_duration_log`` with fewer arguments)."""
+    found = _sdk_private_overrides()
+    assert found, "no class overrides the pinned private methods: the walk found nothing"
+    assert {name for names in found.values() for name in names} <= PRIVATE_OVERRIDES_PINNED, found
 
 
 # Settings from text --------------------------------------------------------------------

@@ -6,6 +6,7 @@ requests (never with a secret) and how to read its answers.
 
 from __future__ import annotations
 
+import logging
 import typing as t
 from http import HTTPStatus
 
@@ -26,6 +27,14 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 _T = t.TypeVar("_T")
+LogFilter = t.Callable[[logging.LogRecord], bool]
+
+
+def add_log_filter(logger: logging.Logger | logging.LoggerAdapter[t.Any], rule: LogFilter) -> None:
+    """Filter what a stream logs. singer-sdk 0.55 gives streams a ``LoggerAdapter``, which has no
+    ``addFilter``: the filter goes on the logger it wraps, where every record is handled."""
+    target = logger.logger if isinstance(logger, logging.LoggerAdapter) else logger
+    target.addFilter(rule)
 
 
 class KitStream(RESTStream[_T]):
@@ -37,8 +46,8 @@ class KitStream(RESTStream[_T]):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        self.logger.addFilter(without_backoff_library_lines)
-        self.logger.addFilter(without_generic_failure_line)
+        add_log_filter(self.logger, without_backoff_library_lines)
+        add_log_filter(self.logger, without_generic_failure_line)
 
     def _request(
         self, prepared_request: requests.PreparedRequest, context: Context | None

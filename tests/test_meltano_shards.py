@@ -141,6 +141,7 @@ def rounds(connection: t.Any, database: str, workdir: Path) -> t.Iterator[Sharde
         paced = Paced(accounts.twin24.analyse, slow_tasks, 0.25)
         paced.on = False
         emulator.mount("/twin24/analyse", paced)
+        # Each shard's call list comes under its own name (Meltano refuses the parent's too).
         env = {k: v for k, v in accounts.settings(emulator).items() if "CALL_IDS_FILE" not in k}
         env |= parts.settings | {
             "MELTANO_DATABASE_URI": (

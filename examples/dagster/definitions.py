@@ -1,14 +1,16 @@
 """Dagster definitions for the README's "Scaling out": the shards of meltano.yml, all at once.
 
-One job, `scale_out`: Meltano's system database migrated, then each tap's tables created from
-its schemas (the README's tables step), then every shard of meltano.yml (its inherited
-extractors) as an op of its own, `meltano run SHARD target-postgres`, all in parallel. The ops
+Two jobs. `tables_step`: Meltano's system database migrated, then each tap's tables created from
+its schemas (the README's tables step), for the first round and after each upgrade.
+`scale_out`: every shard of meltano.yml (its inherited extractors) as an op of its own,
+`meltano run SHARD target-postgres`, all in parallel; schedule this one. The ops
 are dagster-meltano's `meltano_command_op`, not its `meltano_run_op`: that one always adds
 `--force`, which lets a second run of a state id start while the first still runs.
 
     pip install -r examples/dagster/requirements.txt     # in a virtual environment of its own
-    MELTANO_ENVIRONMENT=prod PATH="$PWD/.venv/bin:$PATH" \
-        dagster job execute -f examples/dagster/definitions.py -j scale_out
+    export MELTANO_ENVIRONMENT=prod PATH="$PWD/.venv/bin:$PATH"
+    dagster job execute -f examples/dagster/definitions.py -j tables_step
+    dagster job execute -f examples/dagster/definitions.py -j scale_out
 
 `meltano` is taken from the PATH, the project from MELTANO_PROJECT_ROOT (by default the folder
 two levels up), the environment (`prod`, ...) from MELTANO_ENVIRONMENT, as Meltano reads it.
@@ -54,6 +56,17 @@ runs = [
 
 @job(
     resource_defs={"meltano": meltano_resource.configured({"project_dir": str(PROJECT)})},
+    tags={"call-analytics/scale-out": "tables"},
+)
+def tables_step() -> None:
+    """Before the first round and after each upgrade of Meltano or the taps (README)."""
+    ready = upgrade()
+    for make in tables:
+        make(after=ready)
+
+
+@job(
+    resource_defs={"meltano": meltano_resource.configured({"project_dir": str(PROJECT)})},
     # A retry resumes from the shard's state; Meltano refuses to start a state id whose killed
     # run has not yet missed its heartbeat (5 minutes), hence the delay.
     op_retry_policy=RetryPolicy(max_retries=2, delay=330),
@@ -62,10 +75,8 @@ runs = [
     tags={"call-analytics/scale-out": "shards"},
 )
 def scale_out() -> None:
-    ready = upgrade()
-    made = [make(after=ready) for make in tables]
     for run in runs:
-        run(after=made)
+        run()
 
 
-defs = Definitions(jobs=[scale_out])
+defs = Definitions(jobs=[tables_step, scale_out])

@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
 SDK_NEXT := 0.55.0b7
 
-.PHONY: test test-sdk-next lint typecheck pytest bench chaos demo docs dist kit lock clean
+.PHONY: test test-sdk-next lint typecheck pytest bench chaos demo docs dist kit lock clean scale-out
 
 test: .venv lint typecheck pytest
 
@@ -27,7 +27,7 @@ lock: | $(UV)
 	$(UV) lock
 	$(UV) export --quiet --format requirements-txt --all-groups --no-hashes --no-emit-project \
 		--no-header --output-file requirements.lock
-	for input in plugins/loaders/*.in; do \
+	for input in plugins/loaders/*.in examples/dagster/requirements.in; do \
 		$(UV) pip compile --quiet --python-version 3.11 --no-header --no-annotate \
 			"$$input" --output-file "$${input%.in}.txt"; \
 	done
@@ -39,8 +39,11 @@ lint: .venv
 typecheck: .venv
 	$(UV) run --no-sync mypy tap_aiokk tap_twin24 tap_alovoice tests bench
 
+# The scale-out tests take minutes, not seconds: `make scale-out` runs them (CI does).
+SCALE_OUT_TESTS := tests/test_meltano_shards.py tests/test_dagster_example.py
+
 pytest: .venv
-	$(UV) run --no-sync pytest
+	$(UV) run --no-sync pytest $(addprefix --ignore=,$(SCALE_OUT_TESTS))
 
 # The next singer-sdk, a pre-release pinned here, in a venv of its own with the lock's other pins:
 # the taps' own modules and CLIs (the rules, settings, state, errors, secrets, the alovoice
@@ -65,10 +68,22 @@ bench: .venv
 	$(UV) run --no-sync python -m bench.aiokk_memory
 	$(UV) run --no-sync python -m bench.twin24_speed
 	$(UV) run --no-sync python -m bench.alovoice_pipeline
+	$(UV) run --no-sync python -m bench.shards_speed
 
 # The README's first command: all three taps into DuckDB through `meltano run`, no vendor account.
 demo: .venv
 	$(UV) run --no-sync python -m tests.demo
+
+# README, "Scaling out": the shards of meltano.yml started together, their state in Postgres,
+# one of them killed and resumed; and the Dagster example, in a virtual environment of its own,
+# running one shard.
+examples/dagster/.venv: examples/dagster/requirements.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --python 3.11 examples/dagster/.venv
+	$(UV) pip install --quiet --python examples/dagster/.venv -r examples/dagster/requirements.txt
+	@touch examples/dagster/.venv
+
+scale-out: .venv examples/dagster/.venv
+	REQUIRE_DAGSTER=1 $(UV) run --no-sync pytest -n 0 $(SCALE_OUT_TESTS)
 
 # Every resilience scenario, with its table of figures (`make test` runs a fast subset).
 chaos: .venv
@@ -92,4 +107,4 @@ kit:
 	done
 
 clean:
-	rm -rf .venv .venv-sdk-next .tools .pytest_cache .mypy_cache .ruff_cache .meltano dist
+	rm -rf .venv .venv-sdk-next .tools examples/dagster/.venv .pytest_cache .mypy_cache .ruff_cache .meltano dist

@@ -13,6 +13,7 @@ import logging
 import typing as t
 from pathlib import Path, PurePath
 
+import click
 import requests
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
@@ -28,6 +29,8 @@ if t.TYPE_CHECKING:
     import click
 
 # What ends a run, a --test or a discovery with one line and exit code 1.
+# ctx.meta key: `--test=schema` was given (tap.cb_test), for `invoke` to act on.
+SCHEMAS_ONLY = "call_analytics.schemas_only"
 RUN_ERRORS = (ConfigValidationError, StateError, *ONE_LINE_FAILURES)
 # The request failures the SDK retries (the rest, such as an invalid URL, are not).
 RETRIED = (
@@ -167,9 +170,31 @@ class KitTap(Tap):
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
         """Run a sync; end any failure a user can act on with one line and exit code 1."""
         try:
+            context = click.get_current_context(silent=True)
+            if context is not None and context.meta.get(SCHEMAS_ONLY):
+                cls.write_catalog_schemas(kwargs.get("config"), kwargs.get("catalog"))
+                return
             super().invoke(*args, **kwargs)
         except RUN_ERRORS as exc:
             cls.fail(cls.failure_line(exc))
+
+    @classmethod
+    def write_catalog_schemas(cls, config: t.Any, catalog: t.IO[str] | None) -> None:
+        """``--test=schema``: every stream's SCHEMA message, no request, no record.
+
+        With a ``--catalog`` (Meltano always gives one) the schemas are the catalog's, as in a
+        sync, so a target that creates its tables from them creates the column types the syncs
+        write (meltano.yml's `schema` extras included). Creating the tables this way, once
+        before shards that load into them in parallel, keeps their loaders from racing to
+        create the same table (README, "Scaling out").
+        """
+        tap = cls(
+            config=getattr(config, "config", None) or {},
+            catalog=None if catalog is None else json.loads(catalog.read()),
+            parse_env_config=bool(getattr(config, "parse_env", False)),
+            validate_config=True,
+        )
+        tap.write_schemas()
 
     @classmethod
     def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
@@ -208,9 +233,15 @@ class KitTap(Tap):
         """The SDK's ``--test``, ending like a sync does: one line for a failure, exit code 1,
         and an INFO line, not an error, when every stream read its first record.
 
-        The SDK runs it while it parses the arguments, before ``invoke``.
+        The SDK runs it while it parses the arguments, before ``invoke``. ``--test=schema`` is
+        left to ``invoke`` (see there).
         """
         if value == CliTestOptionValue.Disabled.value:
+            return
+        if value == CliTestOptionValue.Schema.value:
+            # Left to `invoke`, which runs once every option is read: the catalog may come
+            # after --test on the command line (Meltano puts it there).
+            ctx.meta[SCHEMAS_ONLY] = True
             return
         given = ctx.params.get("config")
         try:
@@ -219,11 +250,8 @@ class KitTap(Tap):
                 parse_env_config=bool(getattr(given, "parse_env", False)),
                 validate_config=True,
             )
-            if value == CliTestOptionValue.Schema.value:
-                tap.write_schemas()
-            else:
-                tap.run_connection_test()
-                cls.logger.info("Connection test passed: each stream read its first record")
+            tap.run_connection_test()
+            cls.logger.info("Connection test passed: each stream read its first record")
         except RUN_ERRORS as exc:
             cls.fail(cls.failure_line(exc))
         ctx.exit()

@@ -75,7 +75,8 @@ def measure(calls: int, delay: float, latency: float) -> None:
         run = run_tap("tap_alovoice", config, Path(workdir))
         elapsed = time.monotonic() - started
         done = sum(1 for r in run.records("analyses") if r["status"] == "done")
-        learned = run.final_state["bookmarks"]["analyses"].get("analysis_seconds")
+        learned_ms = run.final_state["bookmarks"]["analyses"].get("analysis_ms")
+        learned = None if learned_ms is None else learned_ms / 1000
 
     requests = account.requests.total
     per_request = latency / DEFAULT_CONCURRENCY

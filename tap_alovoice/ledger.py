@@ -7,8 +7,11 @@ the next run asks for their result before it submits them. Only the settled call
 configured are kept, so the state grows with the call list, not with the account's history: a
 call dropped from the list and added again later is asked for again, which costs a result query,
 never a submission. Pending and unconfirmed calls are kept whether configured or not, so that a
-submission is never forgotten. The state also keeps how long analyses took (`analysis_seconds`,
+submission is never forgotten. The state also keeps how long analyses took (`analysis_ms`,
 see timing.py), for the next run's first result queries; a state without it is read as before.
+It is a whole number of milliseconds: Singer targets built on the SDK read a state's fractions
+as Decimal and then fail to write the state back (target-postgres: "Object of type Decimal is
+not JSON serializable"), so the state holds no fraction.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ if t.TYPE_CHECKING:
 
 DONE, FAILED, PENDING = "done_call_ids", "failed_call_ids", "pending_call_ids"
 UNCONFIRMED = "unconfirmed_call_ids"
-ANALYSIS_SECONDS = "analysis_seconds"
+ANALYSIS_MS = "analysis_ms"
 
 
 @dataclass
@@ -46,7 +49,7 @@ class CallLedger:
             set(_ids(state, FAILED)),
             _times(state, PENDING),
             _times(state, UNCONFIRMED),
-            _seconds(state, ANALYSIS_SECONDS),
+            _milliseconds(state, ANALYSIS_MS),
         )
 
     def settled(self, call_id: str) -> bool:
@@ -80,7 +83,7 @@ class CallLedger:
             UNCONFIRMED: dict(sorted(self.unconfirmed.items())),
         }
         if self.analysis_seconds is not None:
-            state[ANALYSIS_SECONDS] = self.analysis_seconds
+            state[ANALYSIS_MS] = round(self.analysis_seconds * 1000)
         return state
 
 
@@ -122,13 +125,14 @@ def _times(state: t.Mapping[str, t.Any], key: str) -> dict[str, str]:
     return dict(value)
 
 
-def _seconds(state: t.Mapping[str, t.Any], key: str) -> float | None:
+def _milliseconds(state: t.Mapping[str, t.Any], key: str) -> float | None:
+    """The learned duration in seconds, from its whole number of milliseconds."""
     value = state.get(key)
     if value is None:
         return None
-    # The SDK reads the state's numbers as Decimal.
+    # The SDK reads the state's numbers as Decimal; a whole one is accepted in any form.
     number = float(value) if isinstance(value, int | float | Decimal) else math.nan
-    if isinstance(value, bool) or not math.isfinite(number) or number < 0:
-        msg = f"{key} must be a number of seconds, not {shown(value)}"
+    if isinstance(value, bool) or not math.isfinite(number) or number < 0 or number % 1:
+        msg = f"{key} must be a whole number of milliseconds, not {shown(value)}"
         raise StateError(msg)
-    return number
+    return number / 1000

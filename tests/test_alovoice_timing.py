@@ -171,20 +171,25 @@ def test_sixty_second_analyses_cost_no_more_requests() -> None:
 def test_the_state_carries_the_learned_duration() -> None:
     ledger = CallLedger.from_state({"done_call_ids": ["1"]})
     assert ledger.analysis_seconds is None, "a state from before reads as before"
-    assert "analysis_seconds" not in ledger.state(["1"])
-    ledger.analysis_seconds = 2.5
-    assert CallLedger.from_state(ledger.state(["1"])).analysis_seconds == 2.5
-    read_back = {"analysis_seconds": Decimal("0.523")}  # how the SDK reads a state's numbers
+    assert "analysis_ms" not in ledger.state(["1"])
+    ledger.analysis_seconds = 2.5004
+    saved = ledger.state(["1"])
+    assert saved["analysis_ms"] == 2500
+    assert type(saved["analysis_ms"]) is int, "a fraction in the state breaks SDK targets"
+    assert CallLedger.from_state(saved).analysis_seconds == 2.5
+    read_back = {"analysis_ms": Decimal("523")}  # how the SDK reads a state's numbers
     assert CallLedger.from_state(read_back).analysis_seconds == 0.523
 
 
-@pytest.mark.parametrize("value", ["2.5", -1, True, [], math.nan, Decimal("NaN"), math.inf])
+@pytest.mark.parametrize(
+    "value", ["2500", -1, 2.5, Decimal("0.5"), True, [], math.nan, Decimal("NaN"), math.inf]
+)
 def test_a_malformed_learned_duration_is_one_line(value: object) -> None:
-    state = {"bookmarks": {"analyses": {"analysis_seconds": value}}}
+    state = {"bookmarks": {"analyses": {"analysis_ms": value}}}
     with pytest.raises(StateError) as failure:
         check_state(state, "analyses")
     text = str(failure.value)
-    assert "bookmarks.analyses.analysis_seconds must be a number of seconds" in text
+    assert "bookmarks.analyses.analysis_ms must be a whole number of milliseconds" in text
     assert "\n" not in text
 
 

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: test lint typecheck pytest bench chaos demo docs kit lock clean
+.PHONY: test lint typecheck pytest bench bench-pipeline chaos demo docs kit lock clean
 
 test: .venv lint typecheck pytest
 
@@ -41,6 +41,11 @@ bench: .venv
 	$(UV) run --no-sync python -m bench.aiokk_memory
 	$(UV) run --no-sync python -m bench.twin24_speed
 	$(UV) run --no-sync python -m bench.alovoice_pipeline
+
+# `meltano run` of each tap into target-duckdb and target-postgres on large emulated accounts,
+# against the tap alone and a bulk-load floor (needs Postgres at 127.0.0.1:5432; see README).
+bench-pipeline: .venv
+	$(UV) run --no-sync python -m bench.pipeline
 
 # The README's first command: all three taps into DuckDB through `meltano run`, no vendor account.
 demo: .venv

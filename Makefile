@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
 SDK_NEXT := 0.55.0b7
 
-.PHONY: test test-sdk-next lint typecheck pytest bench chaos demo docs dist kit lock clean scale-out
+.PHONY: test test-sdk-next lint typecheck pytest bench bench-pipeline chaos demo docs dist kit lock clean scale-out
 
 test: .venv lint typecheck pytest
 
@@ -69,6 +69,11 @@ bench: .venv
 	$(UV) run --no-sync python -m bench.twin24_speed
 	$(UV) run --no-sync python -m bench.alovoice_pipeline
 	$(UV) run --no-sync python -m bench.shards_speed
+
+# `meltano run` of each tap into target-duckdb and target-postgres on large emulated accounts,
+# against the tap alone and a bulk-load floor (needs Postgres at 127.0.0.1:5432; see README).
+bench-pipeline: .venv
+	$(UV) run --no-sync python -m bench.pipeline
 
 # The README's first command: all three taps into DuckDB through `meltano run`, no vendor account.
 demo: .venv

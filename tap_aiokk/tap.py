@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from tap_aiokk.bookmark import STATE_KEY
 from tap_aiokk.client import describe_export
@@ -32,7 +31,6 @@ class TapAiokk(KitTap):
 
     name = "tap-aiokk"
     package_name = "call-analytics-taps"
-    message_writer_class = MsgSpecWriter  # the SDK's fast writer, several times json's speed
     renamed_settings: t.ClassVar[dict[str, str]] = RENAMED
 
     config_jsonschema = th.PropertiesList(

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from tap_alovoice.calls import CallListError, configured_call_ids
 from tap_alovoice.client import AlovoiceStream
@@ -37,7 +36,6 @@ class TapAlovoice(KitTap):
 
     name = "tap-alovoice"
     package_name = "call-analytics-taps"
-    message_writer_class = MsgSpecWriter  # the SDK's fast writer, several times json's speed
     renamed_settings: t.ClassVar[dict[str, str]] = {
         **RENAMED,
         "poll_interval": "poll_interval_ms, in milliseconds",

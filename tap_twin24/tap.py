@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 
 from tap_twin24.auth import Twin24Authenticator
 from tap_twin24.client import describe_request
@@ -31,7 +30,6 @@ class TapTwin24(KitTap):
 
     name = "tap-twin24"
     package_name = "call-analytics-taps"
-    message_writer_class = MsgSpecWriter  # the SDK's fast writer, several times json's speed
     renamed_settings: t.ClassVar[dict[str, str]] = RENAMED
 
     config_jsonschema = th.PropertiesList(

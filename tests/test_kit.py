@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import json
 import typing as t
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -16,9 +17,11 @@ from pathlib import Path
 import pytest
 import requests
 from singer_sdk import Tap
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.singerlib import RecordMessage, SchemaMessage
 from singer_sdk.streams import RESTStream
 
-from tap_aiokk.kit import cli, redaction, retries, settings, state
+from tap_aiokk.kit import cli, redaction, retries, settings, state, writer
 from tap_aiokk.kit.tap import KitTap
 from tap_aiokk.tap import TapAiokk
 from tap_alovoice.tap import TapAlovoice
@@ -147,6 +150,50 @@ def test_no_other_private_sdk_method_is_overridden() -> None:
     found = _sdk_private_overrides()
     assert found, "no class overrides the pinned private methods: the walk found nothing"
     assert {name for names in found.values() for name in names} <= PRIVATE_OVERRIDES_PINNED, found
+
+
+def test_the_sdk_hook_for_the_writer_keeps_its_shape() -> None:
+    """KitTap picks its writer through the SDK's public ``message_writer_class``, which the SDK
+    instantiates without arguments, and overrides the writer's public ``write_message``."""
+    assert "message_writer_class" in vars(Tap)
+    assert Tap.instantiate_processor(None, writer.OneSchemaWriter).__class__ is (
+        writer.OneSchemaWriter
+    )
+    assert list(inspect.signature(MsgSpecWriter.write_message).parameters) == ["self", "message"]
+    for tap in (TapAiokk, TapTwin24, TapAlovoice):
+        assert tap.message_writer_class.__name__ == "OneSchemaWriter"
+        assert issubclass(tap.message_writer_class, MsgSpecWriter)
+
+
+def test_a_stream_schema_goes_out_once_unless_it_changes(
+    capsysbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    schema = {"type": "object", "properties": {"id": {"type": "integer"}}}
+    changed = {"type": "object", "properties": {"id": {"type": "string"}}}
+    out = writer.OneSchemaWriter()
+    for message in (
+        SchemaMessage("a", schema, ["id"]),
+        RecordMessage("a", {"id": 1}),
+        SchemaMessage("a", schema, ["id"]),
+        SchemaMessage("b", schema, ["id"]),
+        RecordMessage("a", {"id": 2}),
+        SchemaMessage("a", schema, ["id"]),
+        SchemaMessage("a", changed, ["id"]),
+        SchemaMessage("a", changed, ["id", "other"]),
+        RecordMessage("a", {"id": "3"}),
+    ):
+        out.write_message(message)
+    lines = [json.loads(line) for line in capsysbinary.readouterr().out.splitlines()]
+    assert [(m["type"], m["stream"]) for m in lines] == [
+        ("SCHEMA", "a"),
+        ("RECORD", "a"),
+        ("SCHEMA", "b"),
+        ("RECORD", "a"),
+        ("SCHEMA", "a"),
+        ("SCHEMA", "a"),
+        ("RECORD", "a"),
+    ]
+    assert lines[4]["schema"] == changed and lines[5]["key_properties"] == ["id", "other"]
 
 
 # Settings from text --------------------------------------------------------------------

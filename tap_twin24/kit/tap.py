@@ -24,6 +24,7 @@ from .redaction import host_of, redact_secrets
 from .retries import ONE_LINE_FAILURES, describe_failure, without_generic_failure_line
 from .settings import coerce, environment_config, unknown_settings, unknown_variables
 from .state import StateError, check_shape, foreign_streams, unusable
+from .writer import OneSchemaWriter
 
 if t.TYPE_CHECKING:
     import click
@@ -46,6 +47,8 @@ class KitTap(Tap):
 
     #: Old setting names and what replaced them, for the warning that names an unknown one.
     renamed_settings: t.ClassVar[dict[str, str]] = {}
+    #: Each stream's SCHEMA once per run, not once per child sync (see ``writer``).
+    message_writer_class = OneSchemaWriter
 
     def __init__(
         self,

@@ -3,9 +3,11 @@
 Dagster and dagster-meltano live in a virtual environment of their own, pinned in
 examples/dagster/requirements.txt; `make scale-out` builds it and runs this module (CI does,
 through .ci/run). Without it this module skips and says so, unless REQUIRE_DAGSTER is set.
-The README's `dagster job execute` commands run the tables step (twin24's) and then twin24's
-shard b against the emulator and a Postgres database of their own; the calls of shard b's tasks
-must then be in tap_twin24.calls, those of the other shard's tasks not.
+The README's `dagster job execute` commands run the tables step and then twin24's shard b
+against the emulator and a Postgres database of their own; the calls of shard b's tasks must
+then be in tap_twin24.calls, those of the other shard's tasks not, and aiokk's lists of anything
+must be jsonb columns (the tables step's catalog carries meltano.yml's `schema` extras).
+Dagster runs in a folder of its own: it would read the checkout's .env into its environment.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ print(json.dumps(sorted(node.name for node in job.graph.node_defs)))
 """
 # The README's commands: the tables step whole, then the shards' job with one shard selected.
 JOBS = [
-    ["-j", "tables_step", "-o", "system_database,tables_tap_twin24"],
+    ["-j", "tables_step"],
     ["-j", "scale_out", "-o", SHARD.replace("-", "_")],
 ]
 
@@ -65,7 +67,7 @@ def test_one_shard_runs_through_the_dagster_job(
             host=POSTGRES["host"], user=POSTGRES["user"], dbname=database, autocommit=True
         ) as connection:
             connection.execute("CREATE SCHEMA meltano")
-            (output, errors), loaded, parts, truth = run_job(
+            (output, errors), loaded, types, parts, truth = run_job(
                 dagster, database, connection, tmp_path
             )
     finally:
@@ -77,11 +79,12 @@ def test_one_shard_runs_through_the_dagster_job(
     assert set(names) >= {shard.name.replace("-", "_") for shard in shards()}
     mine = {call for call, task in truth.items() if task in parts[SHARD]}
     assert mine and loaded == mine
+    assert types == {"criteria": "jsonb", "markers": "jsonb"}
 
 
 def run_job(
     python: Path, database: str, connection: t.Any, tmp_path: Path
-) -> tuple[tuple[str, str], set[str], dict[str, list[t.Any]], dict[str, str]]:
+) -> tuple[tuple[str, str], set[str], dict[str, str], dict[str, list[t.Any]], dict[str, str]]:
     accounts = Accounts.build(
         dialogs=5, calls=150, recordings=2, call_ids_file=tmp_path / "ids.txt", secrets=SECRETS
     )
@@ -100,6 +103,7 @@ def run_job(
                 "PATH": f"{shim.parent}:{os.environ['PATH']}",
                 "DAGSTER_HOME": str(tmp_path),
                 "MELTANO_ENVIRONMENT": "demo",
+                "MELTANO_PROJECT_ROOT": str(PROJECT_ROOT),
                 "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
                 "MELTANO_DATABASE_URI": (
                     f"postgresql+psycopg://{POSTGRES['user']}@{POSTGRES['host']}:"
@@ -120,12 +124,18 @@ def run_job(
         dagster += ["-f", str(EXAMPLE / "definitions.py")]
         for job in JOBS:
             done = subprocess.run(
-                [*dagster, *job], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                [*dagster, *job], cwd=tmp_path, env=env, capture_output=True, text=True,
                 timeout=600, check=False,
             )  # fmt: skip
             if done.returncode:
                 break
         truth = {call: str(item.get("taskId")) for call, item in accounts.twin24.truth().items()}
     rows = connection.execute('SELECT "id" FROM tap_twin24.calls').fetchall()
+    types = connection.execute(
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_schema = 'tap_aiokk' AND table_name = 'dialogs'"
+        " AND column_name IN ('criteria', 'markers')"
+    ).fetchall()
     output = f"{names.stdout}{done.stdout}\nexit {done.returncode}\n"
-    return (output, names.stderr + done.stderr), {row[0] for row in rows}, parts.parts, truth
+    loaded = {row[0] for row in rows}
+    return (output, names.stderr + done.stderr), loaded, dict(types), parts.parts, truth

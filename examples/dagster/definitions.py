@@ -14,6 +14,9 @@ are dagster-meltano's `meltano_command_op`, not its `meltano_run_op`: that one a
 
 `meltano` is taken from the PATH, the project from MELTANO_PROJECT_ROOT (by default the folder
 two levels up), the environment (`prod`, ...) from MELTANO_ENVIRONMENT, as Meltano reads it.
+Dagster reads the .env of the folder it is started in into its environment, and every
+`meltano` it starts inherits it: started from the project folder, the project's .env counts
+twice, once as environment variables (which rank above meltano.yml) and once as Meltano's .env.
 """
 
 from __future__ import annotations
@@ -40,9 +43,12 @@ def op_name(text: str) -> str:
 
 
 upgrade = meltano_command_op("upgrade database", dagster_name="system_database")
+# Meltano 4.4 applies meltano.yml's `schema` extras to a catalog it has cached, not to the one
+# it discovers for a first `invoke --test=schema`: each op caches its shard's catalog first.
 tables = [
     meltano_command_op(
-        f"invoke {shard} --test=schema"
+        f"invoke --dump=catalog {shard} > /dev/null"
+        f" && meltano invoke {shard} --test=schema"
         f" | TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA={schema} meltano invoke {LOADER}",
         dagster_name=f"tables_{schema}",
     )

@@ -105,7 +105,7 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
         return page is not None and page.offset == 0 and self._too_full(response)
 
     def _too_full(self, response: requests.Response) -> bool:
-        return body.page(response)["count"] > self.capacity
+        return int(body.page(response)["count"]) > self.capacity
 
     def get_next(self, response: requests.Response) -> CallsPage | None:
         page = self.current_value

@@ -84,7 +84,9 @@ def call_record(
     return record, problems
 
 
-def message_rows(item: t.Mapping[str, t.Any], record: t.Mapping[str, t.Any]) -> list[dict]:
+def message_rows(
+    item: t.Mapping[str, t.Any], record: t.Mapping[str, t.Any]
+) -> list[dict[str, t.Any]]:
     """One ``call_messages`` row per transcript line, numbered from 1 in spoken order."""
     lines = item.get("messages")
     if not isinstance(lines, list):

@@ -306,7 +306,9 @@ class TasksStream(Twin24Stream[int]):
     def get_new_paginator(self) -> OffsetPaginator:
         return _ShortPagePaginator(start_value=0, page_size=int(self.config["page_size"]))
 
-    def get_url_params(self, context: Context | None, next_page_token: int | None) -> dict:
+    def get_url_params(
+        self, context: Context | None, next_page_token: int | None
+    ) -> dict[str, t.Any]:
         return {"offset": next_page_token or 0, "limit": self.config["page_size"]}
 
     def parse_response(self, response: requests.Response) -> t.Iterator[dict[str, t.Any]]:

@@ -34,7 +34,7 @@ from target_snowflake.target import TargetSnowflake
 CREATE_ENGINE_SHA256 = "3a11a7c817316330b69ecc21dc9bb713f09ab131eb0c3856aad3200742dea22e"
 
 
-class OfflineConnector(SnowflakeConnector):
+class OfflineConnector(SnowflakeConnector):  # type: ignore[misc]  # the loader's venv only
     """The loader's connector, whose engine records its DDL instead of connecting."""
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:

@@ -241,7 +241,9 @@ def test_bookmark_moved_back_by_hand_re_exports_from_there(
 
 
 def _finished_at(run: TapRun, dialog_id: int) -> str:
-    return next(r["finished_at"] for r in run.records("dialogs") if r["dialog_id"] == dialog_id)
+    return str(
+        next(r["finished_at"] for r in run.records("dialogs") if r["dialog_id"] == dialog_id)
+    )
 
 
 def _dialogs(*finish_dates: str | None) -> list[dict[str, t.Any]]:

@@ -528,4 +528,4 @@ class KitTapForTests(TapAlovoice):
 
     @classmethod
     def describe_request(cls, request: requests.PreparedRequest | None) -> str:
-        return KitTap.describe_request.__func__(cls, request)  # type: ignore[attr-defined]
+        return str(KitTap.describe_request.__func__(cls, request))  # type: ignore[attr-defined]

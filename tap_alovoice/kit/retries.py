@@ -51,7 +51,7 @@ def wait_before_retry(attempt: int, first_wait: float, exception: object) -> flo
     server_wait = retry_after_seconds(exception)
     if server_wait is not None:
         return min(server_wait, LONGEST_WAIT)
-    return min(first_wait * 2 ** (attempt - 1), LONGEST_WAIT)
+    return float(min(first_wait * 2 ** (attempt - 1), LONGEST_WAIT))
 
 
 class RetryWaits:

@@ -51,7 +51,7 @@ def budget(settings: t.Mapping[str, float]) -> float:
     request timeout, every wait the doubling backoff plus the SDK's jitter."""
     retries = int(settings["max_retries"])
     waits = sum(settings["backoff_ms"] / 1000 * 2**i + JITTER for i in range(retries))
-    return (retries + 1) * settings["request_timeout"] + waits
+    return float((retries + 1) * settings["request_timeout"] + waits)
 
 
 BOUND = START_SECONDS + 2 * budget(SETTINGS)

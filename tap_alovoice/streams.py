@@ -18,7 +18,8 @@ from tap_alovoice.client import AlovoiceStream
 from tap_alovoice.kit.redaction import host_of
 from tap_alovoice.kit.stream import add_log_filter
 from tap_alovoice.ledger import CallLedger
-from tap_alovoice.pipeline import UNCONFIRMED, Outcome, Pipeline
+from tap_alovoice.lifecycle import ROWS, CallState
+from tap_alovoice.pipeline import Outcome, Pipeline
 from tap_alovoice.schedule import PollPlan
 
 if t.TYPE_CHECKING:
@@ -89,7 +90,7 @@ class AnalysesStream(AlovoiceStream):
         checkpoints = _Checkpoints(len(to_collect))
         try:
             for outcome in pipeline.outcomes():
-                if outcome.status != UNCONFIRMED:  # no row: only the state keeps it
+                if outcome.status in ROWS:  # an unconfirmed call is no row: only the state keeps it
                     yield self._row(outcome)
                 ledger.record(outcome)  # its rows, children included, are written by now
                 ledger.analysis_seconds = pipeline.clock.learned or ledger.analysis_seconds
@@ -126,14 +127,14 @@ class AnalysesStream(AlovoiceStream):
         call_id, answer = outcome.call_id, outcome.answer
         row = records.analysis_row(
             call_id,
-            outcome.status,
+            outcome.status.value,
             answer,
             error=outcome.error,
             collected_at=collected_at,
             problems=problems,
         )
         self.child_rows = {"fragments": [], "tags": []}
-        if outcome.status == "done" and answer is not None:
+        if outcome.status is CallState.DONE and answer is not None:
             self.child_rows = {
                 "fragments": records.fragment_rows(call_id, answer, collected_at, problems),
                 "tags": records.tag_rows(call_id, answer, collected_at, problems),
@@ -152,7 +153,7 @@ class AnalysesStream(AlovoiceStream):
         self, record: dict[str, t.Any], context: Context | None
     ) -> t.Iterator[Context]:
         """Fragments and tags come with a done call's row; no request of their own."""
-        if record["status"] == "done":
+        if record["status"] == CallState.DONE:
             yield {"call_id": record["call_id"]}
 
     def _without_generic_failure_line(self, record: logging.LogRecord) -> bool:

@@ -9,6 +9,8 @@ call dropped from the list and added again later is asked for again, which costs
 never a submission. Pending and unconfirmed calls are kept whether configured or not, so that a
 submission is never forgotten. The state also keeps how long analyses took (`analysis_ms`,
 see timing.py), for the next run's first result queries; a state without it is read as before.
+The keys are those of the first release's state, which every later one reads: a state without
+`unconfirmed_call_ids` or `analysis_ms` (written before they existed) reads as none of either.
 It is a whole number of milliseconds: Singer targets built on the SDK read a state's fractions
 as Decimal and then fail to write the state back (target-postgres: "Object of type Decimal is
 not JSON serializable"), so the state holds no fraction.
@@ -22,13 +24,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tap_alovoice.kit.state import StateError, check_shape, shown, unusable
+from tap_alovoice.lifecycle import CallState
 
 if t.TYPE_CHECKING:
     from tap_alovoice.pipeline import Outcome
 
-DONE, FAILED, PENDING = "done_call_ids", "failed_call_ids", "pending_call_ids"
-UNCONFIRMED = "unconfirmed_call_ids"
+# The state's keys: the settled calls' ids, and the open calls' ids with a time each.
+DONE_IDS, FAILED_IDS = "done_call_ids", "failed_call_ids"
+PENDING_IDS, UNCONFIRMED_IDS = "pending_call_ids", "unconfirmed_call_ids"
 ANALYSIS_MS = "analysis_ms"
+# The states a run ends a call in that the ledger keeps: the key of each.
+KEYS = {
+    CallState.DONE: DONE_IDS,
+    CallState.FAILED: FAILED_IDS,
+    CallState.PENDING: PENDING_IDS,
+    CallState.UNCONFIRMED: UNCONFIRMED_IDS,
+}
 
 
 @dataclass
@@ -45,10 +56,10 @@ class CallLedger:
     def from_state(cls, state: t.Mapping[str, t.Any]) -> CallLedger:
         """The ledger of a state; StateError when a part of it has the wrong type."""
         return cls(
-            set(_ids(state, DONE)),
-            set(_ids(state, FAILED)),
-            _times(state, PENDING),
-            _times(state, UNCONFIRMED),
+            set(_ids(state, DONE_IDS)),
+            set(_ids(state, FAILED_IDS)),
+            _times(state, PENDING_IDS),
+            _times(state, UNCONFIRMED_IDS),
             _milliseconds(state, ANALYSIS_MS),
         )
 
@@ -63,24 +74,35 @@ class CallLedger:
         return open_calls + [i for i in earlier if i not in listed and not self.settled(i)]
 
     def record(self, outcome: Outcome) -> None:
-        """Take in an outcome once its rows have been written."""
-        if outcome.status == "unconfirmed":
-            self.unconfirmed[outcome.call_id] = outcome.pending_since or ""
+        """Take in an outcome once its rows have been written.
+
+        An unconfirmed call stays pending if it was; any other outcome replaces what the
+        ledger knew of the call.
+        """
+        call_id, status = outcome.call_id, outcome.status
+        if status is CallState.UNCONFIRMED:
+            self.unconfirmed[call_id] = outcome.since or ""
             return
-        self.unconfirmed.pop(outcome.call_id, None)
-        if outcome.status == "pending":
-            self.pending[outcome.call_id] = outcome.pending_since or ""
+        self.unconfirmed.pop(call_id, None)
+        if status is CallState.PENDING:
+            self.pending[call_id] = outcome.since or ""
             return
-        self.pending.pop(outcome.call_id, None)
-        (self.done if outcome.status == "done" else self.failed).add(outcome.call_id)
+        self.pending.pop(call_id, None)
+        if status is CallState.DONE:
+            self.done.add(call_id)
+        elif status is CallState.FAILED:
+            self.failed.add(call_id)
+        else:
+            msg = f"a run does not end a call in the state {status.value!r}"
+            raise ValueError(msg)
 
     def state(self, configured: t.Iterable[str]) -> dict[str, t.Any]:
         listed = set(configured)
         state: dict[str, t.Any] = {
-            DONE: sorted(self.done & listed),
-            FAILED: sorted(self.failed & listed),
-            PENDING: dict(sorted(self.pending.items())),
-            UNCONFIRMED: dict(sorted(self.unconfirmed.items())),
+            DONE_IDS: sorted(self.done & listed),
+            FAILED_IDS: sorted(self.failed & listed),
+            PENDING_IDS: dict(sorted(self.pending.items())),
+            UNCONFIRMED_IDS: dict(sorted(self.unconfirmed.items())),
         }
         if self.analysis_seconds is not None:
             state[ANALYSIS_MS] = round(self.analysis_seconds * 1000)

@@ -3,6 +3,8 @@
 alovoice bills every submission, and only alovoice knows for certain what was submitted (a
 run can be killed between a submission and the state that records it). So each call starts
 with a result query: "not found" means never submitted, and only then is the call submitted.
+A call's states, and what each answer moves it to, are the table in lifecycle.py; this module
+carries out its actions.
 
 A submission that may have arrived is settled by asking alovoice. After a 5xx (often a
 proxy's, while alovoice goes on), a timeout, a dropped connection or a cut answer, the call is
@@ -38,7 +40,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from tap_alovoice.describe import SUBMIT
+from tap_alovoice.lifecycle import (
+    Action,
+    CallState,
+    Rule,
+    event_of,
+    guards,
+    initial_state,
+    next_rule,
+)
 from tap_alovoice.replies import Kind, Reply
 from tap_alovoice.report import RunReport
 from tap_alovoice.retries import Trouble
@@ -53,7 +63,6 @@ if t.TYPE_CHECKING:
 # With this many calls unknown to alovoice (or failed with one text) and none known, the URL,
 # the list or the account is wrong.
 ALL_UNKNOWN = 3
-UNCONFIRMED = "unconfirmed"
 
 
 class Client(t.Protocol):
@@ -66,30 +75,31 @@ class Client(t.Protocol):
 
 @dataclass(frozen=True)
 class Outcome:
-    """A call's status at the end of its part of the run: "done", "failed" or "pending".
+    """A call's state at the end of its part of the run: DONE, FAILED or PENDING, a row each.
 
-    "unconfirmed" is no row: a submission that may or may not have reached alovoice, for the
-    state to keep until a later result query settles it (``pending_since``: when it was sent).
+    UNCONFIRMED is no row: a submission that may or may not have reached alovoice, for the
+    state to keep until a later result query settles it (``since``: when it failed). For a
+    PENDING call, ``since`` is when it was first known to be submitted.
     """
 
     call_id: str
-    status: str
+    status: CallState
     answer: t.Mapping[str, t.Any] | None = None
     error: str | None = None
-    pending_since: str | None = None
+    since: str | None = None
 
 
 @dataclass
 class _Call:
     call_id: str
     pending_since: str | None  # known to be submitted since then (UTC)
+    state: CallState = CallState.NEW
     answer: t.Mapping[str, t.Any] | None = None
     polls: int = 0
     failed_submissions: int = 0
     submitted_at: float | None = None  # acknowledged in this run then (monotonic)
-    unsure_since: float | None = None  # a submission that may have arrived failed then
+    unconfirmed_at: float | None = None  # a submission that may have arrived failed then
     asked_at: float = 0.0  # the last request about the call was sent then (monotonic)
-    checked: bool = False  # its status is known (or this run gave up finding out)
 
 
 class Pipeline:
@@ -107,16 +117,16 @@ class Pipeline:
         analysis_seconds: float | None = None,
     ) -> None:
         self.client, self.plan, self.logger = client, plan, logger
-        self.calls = {i: _Call(i, pending.get(i)) for i in call_ids}
+        self.calls = {i: _Call(i, pending.get(i), initial_state(pending.get(i))) for i in call_ids}
         # The duration the last run learned, if any; the first guess otherwise.
         self.clock = AnalysisClock(
             plan.poll_interval, plan.poll_interval_max, analysis_seconds, most=plan.max_wait
         )
         self.schedule = Schedule(plan, call_ids, self.clock)
-        self.unchecked = len(self.calls)
+        self.unchecked = set(self.calls)  # see lifecycle.CHECKED
         if not self.calls:
             self.schedule.deadline = time.monotonic()
-        self.waiting: dict[str, None] = {}  # submitted, result not in yet; in call order
+        self.waiting: dict[str, None] = {}  # PENDING calls, in the order they became so
         # Held back until alovoice is seen to know a call of the run:
         self.held: list[tuple[Kind, Outcome]] = []  # failed calls, NOT_FOUND or FAILED
         self.left_alone: list[tuple[str, str | None]] = []  # never submitted, submit is false
@@ -140,13 +150,13 @@ class Pipeline:
                 for future in self._wait_for_answers():
                     yield from self._settle(future)
                 next_query = self.schedule.next_moment(time.monotonic())
-                self.report.progress(len(self.waiting), self.unchecked, next_query)
+                self.report.progress(len(self.waiting), len(self.unchecked), next_query)
             if self.report.counts["answered"] == 0 and self.report.counts["gave up"]:
                 raise self.report.unavailable()
             yield from self._release_held(final=True)
             for call_id in self.waiting:
                 call = self.calls[call_id]
-                pending = Outcome(call_id, "pending", call.answer, None, call.pending_since)
+                pending = Outcome(call_id, CallState.PENDING, call.answer, None, call.pending_since)
                 yield self._count(pending)
             self.report.summary(len(self.waiting), len(self.unconfirmed), len(self.refused))
         finally:
@@ -162,7 +172,8 @@ class Pipeline:
             call_id, step = task
             self.calls[call_id].asked_at = now
             request = self.client.prepare(step, call_id)
-            send = self.client.submit if step == SUBMIT else self.client.query_result
+            submitting = self.calls[call_id].state is CallState.SUBMITTING
+            send = self.client.submit if submitting else self.client.query_result
             self.inflight[pool.submit(send, request)] = task
 
     def _wait_for_answers(self) -> set[Future[Reply | Trouble]]:
@@ -178,49 +189,85 @@ class Pipeline:
         return wait(self.inflight, timeout=timeout, return_when=FIRST_COMPLETED).done
 
     def _settle(self, future: Future[Reply | Trouble]) -> t.Iterator[Outcome]:
-        call_id, step = self.inflight.pop(future)
+        """Move the call along the lifecycle table by the answer, and act on the move."""
+        call_id, _ = self.inflight.pop(future)
         if call_id == self.schedule.probe:
             self.schedule.probe = None
         call, result = self.calls[call_id], future.result()
-        if not isinstance(result, Trouble):
-            yield from self._answered(call, step, result)
-        elif step == SUBMIT:
-            yield from self._submission_failed(call, result)
+        event = event_of(result)
+        if isinstance(result, Trouble):
+            if call.state is CallState.SUBMITTING:
+                call.failed_submissions += 1
         else:
-            self._gave_up(call, result)
+            yield from self._answered(call, result)
+        holding = guards(
+            submit=self.plan.submit,
+            failed_submissions=call.failed_submissions,
+            max_retries=self.plan.max_retries,
+            asked_at=call.asked_at,
+            unconfirmed_at=call.unconfirmed_at,
+            request_timeout=self.plan.request_timeout,
+        )
+        rule = next_rule(call.state, event, holding)
+        call.state = rule.then
+        yield from self._act(call, rule, result)
 
-    def _answered(self, call: _Call, step: str, result: Reply) -> t.Iterator[Outcome]:
-        call_id = call.call_id
+    def _answered(self, call: _Call, result: Reply) -> t.Iterator[Outcome]:
+        """What any answer tells, whatever the call's state: whether alovoice knows the call,
+        and, for a result query, how long analyses take."""
         self.report.answered(known=result.answer is not None)
         if result.answer is not None:
-            self.unconfirmed.discard(call_id)
-            call.unsure_since = None
+            self.unconfirmed.discard(call.call_id)
+            call.unconfirmed_at = None
             yield from self._release_held()
-        if step != SUBMIT:
+        if call.state is not CallState.SUBMITTING:
             self._time(call, result.kind)
-        if result.kind is Kind.DONE and step != SUBMIT:
-            yield self._count(self._final(call, Outcome(call_id, "done", result.answer)))
-        elif result.kind in {Kind.DONE, Kind.PENDING} or (
-            step == SUBMIT and result.answer is not None
-        ):
-            # An acknowledgement, even one with an error in it: the result query settles it.
+
+    def _act(self, call: _Call, rule: Rule, result: Reply | Trouble) -> t.Iterator[Outcome]:
+        if isinstance(result, Trouble):
+            yield from self._act_on_trouble(call, rule.action, result)
+            return
+        call_id, action = call.call_id, rule.action
+        if action is Action.COLLECT:
+            yield self._count(self._final(call, Outcome(call_id, CallState.DONE, result.answer)))
+        elif action in {Action.WAIT, Action.WAIT_FIRST}:
             call.answer = result.answer
-            self._wait_for_result(call, submitted=step == SUBMIT)
-        elif step == SUBMIT and result.kind is Kind.FAILED:
+            self._wait_for_result(call, submitted=action is Action.WAIT_FIRST)
+        elif action is Action.REFUSED:
             self._submission_refused(call, result.error or "")
-        elif result.kind is Kind.NOT_FOUND and step != SUBMIT and call.pending_since is None:
-            if call.unsure_since is not None:
-                self._unknown_after_doubt(call, call.unsure_since)
-            else:
-                self._not_submitted(call, result.error)
+        elif action is Action.SUBMIT:
+            if call.unconfirmed_at is not None:
+                self._resubmitting(call)
+            self.schedule.submit(call_id)
+        elif action is Action.LEAVE_ALONE:
+            self._left_alone(call, result.error)
+        elif action is Action.ASK_AGAIN_LATER:
+            # The guard TOO_SOON holds only while the failure's time is known.
+            failed_at = call.unconfirmed_at if call.unconfirmed_at is not None else call.asked_at
+            self.schedule.query_at(failed_at + self.plan.request_timeout, call_id)
+        elif action is Action.ABANDON:
+            self._abandoned(call)
+        else:  # Action.FAIL
+            yield from self._failed(call, result)
+
+    def _act_on_trouble(self, call: _Call, action: Action, trouble: Trouble) -> t.Iterator[Outcome]:
+        """A request that got no answer (the client's retries of a result query are spent)."""
+        if action is Action.DOUBT:
+            yield self._doubt(call, trouble)
+        elif action is Action.ASK_BEFORE_RESENDING:
+            self._ask_before_resending(trouble)
+            self.schedule.query_at(time.monotonic() + trouble.wait, call.call_id)
+        else:  # Action.GIVE_UP
+            self._gave_up(call, trouble)
+
+    def _failed(self, call: _Call, result: Reply) -> t.Iterator[Outcome]:
+        answer = result.answer or call.answer  # an error body loses the acknowledgement
+        failed = self._final(call, Outcome(call.call_id, CallState.FAILED, answer, result.error))
+        if self.report.counts["known"]:
+            self.logger.warning("Call %s: %s; recorded as failed", call.call_id, result.error)
+            yield self._count(failed)
         else:
-            answer = result.answer or call.answer  # an error body loses the acknowledgement
-            failed = self._final(call, Outcome(call_id, "failed", answer, result.error))
-            if self.report.counts["known"]:
-                self.logger.warning("Call %s: %s; recorded as failed", call_id, result.error)
-                yield self._count(failed)
-            else:
-                self.held.append((result.kind, failed))
+            self.held.append((result.kind, failed))
 
     def _release_held(self, *, final: bool = False) -> t.Iterator[Outcome]:
         """Held-back failures are failed calls once alovoice is seen to know some call.
@@ -262,13 +309,10 @@ class Pipeline:
             raise self.report.none_known(unknown, submitting=self.plan.submit)
 
     def _count(self, outcome: Outcome) -> Outcome:
-        self.report.counts[outcome.status] += 1
+        self.report.counts[outcome.status.value] += 1
         return outcome
 
-    def _not_submitted(self, call: _Call, error: str | None) -> None:
-        if self.plan.submit:
-            self.schedule.submit(call.call_id)
-            return
+    def _left_alone(self, call: _Call, error: str | None) -> None:
         self.logger.info(
             "Call %s was never submitted for analysis; submit is false, so it is left alone",
             call.call_id,
@@ -317,11 +361,10 @@ class Pipeline:
 
     def _checked(self, call: _Call) -> None:
         """The call's status is known; once every call's is, the wait for results begins."""
-        if call.checked:
+        if call.call_id not in self.unchecked:
             return
-        call.checked = True
-        self.unchecked -= 1
-        if self.unchecked == 0:
+        self.unchecked.discard(call.call_id)
+        if not self.unchecked:
             self.schedule.deadline = time.monotonic() + self.plan.max_wait
             if self.waiting:
                 self.logger.info(
@@ -330,55 +373,44 @@ class Pipeline:
                     len(self.waiting),
                 )
 
-    def _submission_failed(self, call: _Call, trouble: Trouble) -> t.Iterator[Outcome]:
+    def _doubt(self, call: _Call, trouble: Trouble) -> Outcome:
+        """A submission that may have arrived failed: unconfirmed, for the state at once, and
+        its result is asked for after the retry wait."""
         now = time.monotonic()
-        call.failed_submissions += 1
-        if trouble.may_have_arrived:
-            call.unsure_since = now
-            self.unconfirmed.add(call.call_id)
-            pause = min(trouble.wait, self.plan.request_timeout)
-            self.logger.warning(
-                "%s; alovoice may have received it, so its result is asked for in %.1f s: a "
-                "call alovoice knows is collected, and one it still does not know %.0f s after "
-                "this failure is submitted again",
-                trouble.reason,
-                pause,
-                self.plan.request_timeout,
-            )
-            self.schedule.query_at(now + pause, call.call_id)
-            yield Outcome(call.call_id, UNCONFIRMED, pending_since=_utc_now())
-            return
-        if call.failed_submissions > self.plan.max_retries:
-            self._gave_up(call, trouble)
-            return
+        call.unconfirmed_at = now
+        self.unconfirmed.add(call.call_id)
+        pause = min(trouble.wait, self.plan.request_timeout)
+        self.logger.warning(
+            "%s; alovoice may have received it, so its result is asked for in %.1f s: a "
+            "call alovoice knows is collected, and one it still does not know %.0f s after "
+            "this failure is submitted again",
+            trouble.reason,
+            pause,
+            self.plan.request_timeout,
+        )
+        self.schedule.query_at(now + pause, call.call_id)
+        return Outcome(call.call_id, CallState.UNCONFIRMED, since=_utc_now())
+
+    def _ask_before_resending(self, trouble: Trouble) -> None:
         self.logger.warning(
             "%s; asking for its result in %.1f s, to submit again only if it did not arrive",
             trouble.reason,
             trouble.wait,
         )
-        self.schedule.query_at(now + trouble.wait, call.call_id)
 
-    def _unknown_after_doubt(self, call: _Call, failed_at: float) -> None:
-        """alovoice does not know a call whose last submission may have reached it.
+    def _resubmitting(self, call: _Call) -> None:
+        """alovoice still does not know a call request_timeout after a submission of it that
+        may have arrived failed: that submission never arrived."""
+        call.unconfirmed_at = None
+        self.logger.info(
+            "Call %s: alovoice does not know it %.0f s after a failed submission, which so "
+            "never arrived; submitting it again",
+            call.call_id,
+            self.plan.request_timeout,
+        )
 
-        Before request_timeout has passed since the failure, alovoice may still be handling
-        that submission: ask again then. After it, the submission never arrived: submit again,
-        unless the call's submissions have failed more than max_retries times.
-        """
-        settled_at = failed_at + self.plan.request_timeout
-        if call.asked_at < settled_at:
-            self.schedule.query_at(settled_at, call.call_id)
-            return
-        call.unsure_since = None
-        if call.failed_submissions <= self.plan.max_retries:
-            self.logger.info(
-                "Call %s: alovoice does not know it %.0f s after a failed submission, which so "
-                "never arrived; submitting it again",
-                call.call_id,
-                self.plan.request_timeout,
-            )
-            self.schedule.submit(call.call_id)
-            return
+    def _abandoned(self, call: _Call) -> None:
+        call.unconfirmed_at = None
         self.logger.warning(
             "Call %s: %d submissions failed, and alovoice does not know it; not submitted again "
             "in this run. The next run asks for its result first, and submits it only if "

@@ -18,7 +18,8 @@ from tap_alovoice.client import AlovoiceStream
 from tap_alovoice.kit.redaction import host_of
 from tap_alovoice.kit.stream import add_log_filter
 from tap_alovoice.ledger import CallLedger
-from tap_alovoice.pipeline import UNCONFIRMED, Outcome, Pipeline
+from tap_alovoice.lifecycle import ROWS, CallState
+from tap_alovoice.pipeline import Outcome, Pipeline
 from tap_alovoice.schedule import PollPlan
 
 if t.TYPE_CHECKING:
@@ -50,12 +51,16 @@ class AnalysesStream(AlovoiceStream):
 
     A pending call's row comes at the end of every run until its result is in, and then a
     done row: targets upsert on the primary key. The stream keeps its own state (see
-    ledger.py), as alovoice has no field to bookmark on: hence no replication key.
+    ledger.py), as alovoice has no field to bookmark on, and a run emits only the calls not
+    settled before: so the catalog says INCREMENTAL, on `collected_at`, which every row
+    carries and which grows from row to row and from run to run (a loader that read
+    FULL_TABLE could replace a table with one run's rows). The bookmark the SDK keeps on it
+    decides nothing.
     """
 
     name = "analyses"
     primary_keys = ("call_id",)
-    replication_key = None
+    replication_key = "collected_at"
     schema = schemas.ANALYSIS
     # records.py types every value itself, so the SDK need not conform them again.
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
@@ -70,6 +75,17 @@ class AnalysesStream(AlovoiceStream):
     def emit_activate_version_messages(self) -> bool:
         """Never: a run emits only the calls it collected, and a table version switch would
         make a target drop the rows of every earlier run."""
+        return False
+
+    @property
+    def is_sorted(self) -> bool:
+        """Rows go out in the order they are collected, so a run cut short is resumable."""
+        return True
+
+    @property
+    def check_sorted(self) -> bool:
+        """Not checked: `collected_at` is the wall clock, which may step back, and the ledger,
+        not this bookmark, decides what the next run collects."""
         return False
 
     def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
@@ -89,7 +105,7 @@ class AnalysesStream(AlovoiceStream):
         checkpoints = _Checkpoints(len(to_collect))
         try:
             for outcome in pipeline.outcomes():
-                if outcome.status != UNCONFIRMED:  # no row: only the state keeps it
+                if outcome.status in ROWS:  # an unconfirmed call is no row: only the state keeps it
                     yield self._row(outcome)
                 ledger.record(outcome)  # its rows, children included, are written by now
                 ledger.analysis_seconds = pipeline.clock.learned or ledger.analysis_seconds
@@ -126,14 +142,14 @@ class AnalysesStream(AlovoiceStream):
         call_id, answer = outcome.call_id, outcome.answer
         row = records.analysis_row(
             call_id,
-            outcome.status,
+            outcome.status.value,
             answer,
             error=outcome.error,
             collected_at=collected_at,
             problems=problems,
         )
         self.child_rows = {"fragments": [], "tags": []}
-        if outcome.status == "done" and answer is not None:
+        if outcome.status is CallState.DONE and answer is not None:
             self.child_rows = {
                 "fragments": records.fragment_rows(call_id, answer, collected_at, problems),
                 "tags": records.tag_rows(call_id, answer, collected_at, problems),
@@ -151,9 +167,10 @@ class AnalysesStream(AlovoiceStream):
     def generate_child_contexts(
         self, record: dict[str, t.Any], context: Context | None
     ) -> t.Iterator[Context]:
-        """Fragments and tags come with a done call's row; no request of their own."""
-        if record["status"] == "done":
-            yield {"call_id": record["call_id"]}
+        """Fragments and tags come with a done call's row; no request of their own. The
+        context is empty: the children keep one bookmark for all calls, not one each."""
+        if record["status"] == CallState.DONE:
+            yield {}
 
     def _without_generic_failure_line(self, record: logging.LogRecord) -> bool:
         """The run's last line says what failed; the SDK's generic line before it adds nothing."""
@@ -161,12 +178,14 @@ class AnalysesStream(AlovoiceStream):
 
 
 class CallChildStream(Stream):
-    """Rows of the done call the parent has just emitted."""
+    """Rows of the done call the parent has just emitted: incremental with it, on the same
+    `collected_at`."""
 
     parent_stream_type = AnalysesStream
     TYPE_CONFORMANCE_LEVEL = AnalysesStream.TYPE_CONFORMANCE_LEVEL
-    state_partitioning_keys: t.ClassVar[list[str]] = []  # one state for all calls, not one each
-    replication_key = None
+    replication_key = "collected_at"
+    is_sorted = AnalysesStream.is_sorted
+    check_sorted = AnalysesStream.check_sorted
 
     def __init__(self, tap: Tap, analyses: AnalysesStream) -> None:
         super().__init__(tap)

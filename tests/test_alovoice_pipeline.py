@@ -22,7 +22,8 @@ from tap_alovoice.calls import CallListError, configured_call_ids
 from tap_alovoice.describe import RESULT, SUBMIT
 from tap_alovoice.kit.state import FIX, StateError
 from tap_alovoice.ledger import CallLedger, check_state
-from tap_alovoice.pipeline import UNCONFIRMED, Outcome, Pipeline
+from tap_alovoice.lifecycle import CallState
+from tap_alovoice.pipeline import Outcome, Pipeline
 from tap_alovoice.replies import Kind, Reply
 from tap_alovoice.report import AccountError, NoCallKnownError
 from tap_alovoice.retries import Trouble, may_have_arrived
@@ -93,7 +94,7 @@ def test_a_5xx_after_a_submission_then_known_is_collected() -> None:
 
     outcomes = run(client, ["late"])
 
-    assert [o.status for o in outcomes] == [UNCONFIRMED, "done"]
+    assert [o.status for o in outcomes] == [CallState.UNCONFIRMED, "done"]
     assert client.sent[SUBMIT, "late"] == 1, "a call alovoice knows is never submitted again"
     ledger = CallLedger()
     for outcome in outcomes:
@@ -116,7 +117,7 @@ def test_a_5xx_after_a_submission_then_unknown_is_resubmitted_once() -> None:
 
     outcomes = run(client, ["lost"], plan)
 
-    assert [o.status for o in outcomes] == [UNCONFIRMED, "done"]
+    assert [o.status for o in outcomes] == [CallState.UNCONFIRMED, "done"]
     assert client.sent[SUBMIT, "lost"] == 2
     assert client.sent[RESULT, "lost"] == 5, "asked, looked after the 504, looked once settled"
     assert time.monotonic() - started >= plan.request_timeout, "not submitted again before"
@@ -134,7 +135,7 @@ def test_a_resubmission_waits_until_request_timeout_has_passed() -> None:
 
     outcomes = run(client, ["slow"], replace(PLAN, request_timeout=0.2))
 
-    assert [o.status for o in outcomes] == [UNCONFIRMED, "done"]
+    assert [o.status for o in outcomes] == [CallState.UNCONFIRMED, "done"]
     assert client.sent[SUBMIT, "slow"] == 1
 
 
@@ -150,7 +151,7 @@ def test_failed_submissions_are_bounded_then_left_for_the_next_run() -> None:
     outcomes = run(client, ["lost", "known"])
 
     assert client.sent[SUBMIT, "lost"] == 1 + PLAN.max_retries
-    assert [o.status for o in outcomes if o.call_id == "lost"] == [UNCONFIRMED] * 3
+    assert [o.status for o in outcomes if o.call_id == "lost"] == [CallState.UNCONFIRMED] * 3
     ledger = CallLedger()
     for outcome in outcomes:
         ledger.record(outcome)

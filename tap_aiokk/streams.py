@@ -12,6 +12,7 @@ from singer_sdk.streams import Stream
 from tap_aiokk import body, records, schemas
 from tap_aiokk.bookmark import STATE_KEY, Bookmark
 from tap_aiokk.client import AiokkStream
+from tap_aiokk.kit.state import note_how_progress_resumes
 
 if t.TYPE_CHECKING:
     import requests
@@ -22,6 +23,13 @@ if t.TYPE_CHECKING:
 FUTURE_TOLERANCE = timedelta(days=1)
 # Child rows go out in batches of this many dialogs, not one child sync per dialog.
 CHILD_BATCH_DIALOGS = 500
+# How an interrupted sync resumes, noted in each stream's state while it syncs (see kit.state).
+RESUME_NOTES = {
+    "dialogs": "An interrupted sync is played again from the bookmark of the last finished one "
+    "(replication_key_value and recently_finished); these markers are not read back.",
+    "children": "Rows of the dialogs that the dialogs stream emits: an interrupted sync sends "
+    "them again with their dialogs; these markers are not read back.",
+}
 CHILD_ROWS: dict[str, t.Callable[[t.Mapping[str, t.Any]], list[dict[str, t.Any]]]] = {
     "dialog_criteria": records.criterion_rows,
     "dialog_signals": records.signal_rows,
@@ -34,7 +42,9 @@ class DialogsStream(AiokkStream):
     name = "dialogs"
     primary_keys = ("dialog_id",)
     replication_key = "finished_at"
-    is_sorted = False  # each filter request returns its dialogs in no useful order
+    # Each filter request returns its dialogs in no useful order, so the SDK's bookmark is
+    # final only when the sync ends; the stream's own bookmark (bookmark.py) makes it resumable.
+    is_sorted = False
     schema = schemas.DIALOG
 
     def __init__(self, tap: Tap) -> None:
@@ -61,11 +71,13 @@ class DialogsStream(AiokkStream):
             response.raw.close()
 
     def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
-        """New and re-analysed dialogs.
+        """New and re-analysed dialogs, resumable from the last finished sync."""
+        dialogs = self._dialogs_holding_the_last(context)
+        yield from resumable(self, context, dialogs, RESUME_NOTES["dialogs"])
 
-        The last dialog that syncs children is held back one step, so that it can be marked
-        as the one that flushes the last batch of child rows.
-        """
+    def _dialogs_holding_the_last(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
+        """The last dialog that syncs children is held back one step, so that it can be marked
+        as the one that flushes the last batch of child rows."""
         self._at_last_record = False
         held = None
         for record in self._new_dialogs(context):
@@ -87,6 +99,10 @@ class DialogsStream(AiokkStream):
         started = time.monotonic()
         state = self.get_context_state(context)
         start = self._starting_bookmark(state, context)
+        self.logger.info(
+            "Dialogs come in the export's order, not by finish time: the bookmark moves when the "
+            "sync ends, and an interrupted sync is played again from the last finished one"
+        )
         if start.value:
             self.logger.info(
                 "Bookmark: newest finish time synced %s; looking back to %s for dialogs that "
@@ -181,6 +197,25 @@ class DialogsStream(AiokkStream):
                 rows.clear()
 
 
+def resumable(
+    stream: Stream,
+    context: Context | None,
+    records: t.Iterator[dict[str, t.Any]],
+    note: str,
+) -> t.Iterator[dict[str, t.Any]]:
+    """``records``, with ``note`` in the stream's state before the first goes out.
+
+    The streams are unsorted for the SDK, whose bookmark is final only when the sync ends, yet
+    resumable: the state written while they sync still holds the last finished sync's bookmark.
+    Noted before the SDK takes in a record, in place of its warning that progress is not
+    resumable (see ``kit.state.note_how_progress_resumes``); no record, no note, as before.
+    """
+    for record in records:
+        if stream.selected:  # the SDK keeps no bookmark for a stream that is not
+            note_how_progress_resumes(stream.get_context_state(context), note)
+        yield record
+
+
 def _utc(value: object) -> str | None:
     return records.to_utc(str(value), UTC) if value else None
 
@@ -196,14 +231,15 @@ class DialogChildStream(Stream):
     TYPE_CONFORMANCE_LEVEL = DialogsStream.TYPE_CONFORMANCE_LEVEL
     state_partitioning_keys: t.ClassVar[list[str]] = []  # batches are not worth a bookmark
     replication_key = "finished_at"
-    is_sorted = False
+    is_sorted = False  # and with partitioning keys the SDK treats a stream as unsorted anyway
 
     def __init__(self, tap: Tap, dialogs: DialogsStream) -> None:
         super().__init__(tap)
         self._dialogs = dialogs
 
     def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
-        yield from self._dialogs.child_rows[self.name]
+        rows = iter(self._dialogs.child_rows[self.name])
+        yield from resumable(self, context, rows, RESUME_NOTES["children"])
 
 
 class DialogCriteriaStream(DialogChildStream):

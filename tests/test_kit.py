@@ -10,8 +10,6 @@ import importlib
 import inspect
 import json
 import typing as t
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,7 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib import RecordMessage, SchemaMessage
 from singer_sdk.streams import RESTStream
 
-from tap_aiokk.kit import cli, redaction, retries, settings, state, writer
+from tap_aiokk.kit import cli, redaction, settings, state, writer
 from tap_aiokk.kit.tap import KitTap
 from tap_aiokk.tap import TapAiokk
 from tap_alovoice.tap import TapAlovoice
@@ -416,71 +414,6 @@ def test_a_url_is_shown_by_its_host_only(url: str | None, host: str) -> None:
 
 
 # Retries --------------------------------------------------------------------------------
-
-
-def _answer(retry_after: str | None) -> requests.HTTPError:
-    response = requests.Response()
-    response.status_code = 429
-    if retry_after is not None:
-        response.headers["Retry-After"] = retry_after
-    return requests.HTTPError(response=response)
-
-
-@pytest.mark.parametrize(
-    ("attempt", "header", "wait"),
-    [
-        pytest.param(1, None, 0.5, id="first retry waits backoff_ms"),
-        pytest.param(3, None, 2.0, id="third waits four times as long"),
-        pytest.param(20, None, retries.LONGEST_WAIT, id="never beyond the longest wait"),
-        pytest.param(1, "7", 7.0, id="Retry-After in seconds wins"),
-        pytest.param(1, "0", 0.0, id="Retry-After zero"),
-        pytest.param(1, "-3", 0.0, id="negative Retry-After is no wait"),
-        pytest.param(1, "100000", retries.LONGEST_WAIT, id="Retry-After capped"),
-        pytest.param(2, "soon", 1.0, id="unreadable Retry-After ignored"),
-        pytest.param(2, "nan", 1.0, id="Retry-After nan ignored"),
-        pytest.param(2, "inf", 1.0, id="Retry-After infinite ignored"),
-    ],
-)
-def test_the_wait_before_a_retry(attempt: int, header: str | None, wait: float) -> None:
-    assert retries.wait_before_retry(attempt, 0.5, _answer(header)) == wait
-
-
-def test_retry_after_as_an_http_date() -> None:
-    moment = datetime.now(UTC) + timedelta(seconds=30)
-    seconds = retries.retry_after_seconds(_answer(format_datetime(moment, usegmt=True)))
-    assert seconds is not None and 25 <= seconds <= 30
-    past = datetime.now(UTC) - timedelta(hours=1)
-    assert retries.retry_after_seconds(_answer(format_datetime(past, usegmt=True))) == 0.0
-
-
-def test_retry_waits_count_the_retries_of_one_request() -> None:
-    waits = retries.RetryWaits(0.25)
-    assert [waits(None), waits(None), waits(_answer("4")), waits(None)] == [0.25, 0.5, 4.0, 2.0]
-
-
-def test_jitter_adds_at_most_a_tenth() -> None:
-    values = [retries.jitter(10.0) for _ in range(200)]
-    assert all(10.0 <= value <= 11.0 for value in values)
-    assert len(set(values)) > 1
-
-
-def test_jitter_never_passes_the_longest_wait() -> None:
-    longest = retries.LONGEST_WAIT
-    assert all(longest * 0.95 <= retries.jitter(longest * 0.95) <= longest for _ in range(200))
-    assert retries.jitter(longest) == longest
-
-
-@pytest.mark.parametrize(
-    ("failure", "words"),
-    [
-        (requests.exceptions.ReadTimeout(), "no answer within the request timeout"),
-        (requests.exceptions.ChunkedEncodingError(), "broke off"),
-        (requests.exceptions.ConnectionError(), "the connection failed or was dropped"),
-        (None, "unknown failure"),
-    ],
-)
-def test_a_failure_in_a_few_words(failure: object, words: str) -> None:
-    assert words in retries.describe_failure(failure)
 
 
 @pytest.mark.parametrize("tap", [TapAiokk, TapTwin24, TapAlovoice])

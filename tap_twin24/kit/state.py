@@ -74,3 +74,22 @@ def bookmarks_of(state: t.Mapping[str, t.Any], stream: str) -> list[t.Mapping[st
     if not isinstance(bookmark, dict):
         return []
     return [bookmark, *bookmark.get("partitions", [])]
+
+
+# The SDK's key for the bookmark of an unsorted stream while it syncs, and its note's key.
+PROGRESS_MARKERS = "progress_markers"
+PROGRESS_NOTE = "Note"
+
+
+def note_how_progress_resumes(stream_state: dict[str, t.Any], note: str) -> None:
+    """Open the SDK's progress markers of an unsorted stream with a note of the tap's own.
+
+    The SDK keeps the newest replication value of an unsorted stream in ``progress_markers``
+    and makes it the bookmark only when the sync ends. Opening them itself, it warns "Stream is
+    assumed to be unsorted, progress is not resumable if interrupted" and notes as much in the
+    state: untrue of a stream whose own bookmark moves only when a sync ends, so that an
+    interrupted sync is played again from the last finished one. Called before the stream's
+    first record goes out, this leaves the SDK's bookkeeping as it was (the markers are filled,
+    promoted and removed at the end all the same) and puts ``note`` in place of the warning.
+    """
+    stream_state.setdefault(PROGRESS_MARKERS, {PROGRESS_NOTE: note})

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import time
 import typing as t
-from pathlib import Path
 
 import duckdb
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 if t.TYPE_CHECKING:
+    from pathlib import Path
+
     import psycopg
 
 

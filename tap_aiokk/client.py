@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import typing as t
 
-import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from typing_extensions import override
 
 from tap_aiokk import body
 from tap_aiokk.kit.redaction import redact
@@ -15,6 +15,7 @@ from tap_aiokk.kit.stream import KitStream
 from tap_aiokk.pagination import ExportRequest, ExportRequestPaginator, export_requests
 
 if t.TYPE_CHECKING:
+    import requests
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
@@ -52,6 +53,7 @@ class AiokkStream(KitStream[ExportRequest]):
         request.url = self.url_base + EXPORT_PATH.format(kind=_export(page.next_page_token).kind)
         return request
 
+    @override
     def prepare_request_payload(
         self,
         context: Context | None,

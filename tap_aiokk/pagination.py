@@ -10,6 +10,7 @@ import typing as t
 from dataclasses import dataclass
 
 from singer_sdk.pagination import BaseAPIPaginator
+from typing_extensions import override
 
 if t.TYPE_CHECKING:
     import requests
@@ -39,11 +40,11 @@ class ExportRequest:
 
 def export_requests(config: t.Mapping[str, t.Any]) -> list[ExportRequest]:
     """Every filter value the settings name, each once."""
-    requests_: list[ExportRequest] = []
-    for setting, (kind, param) in FILTERS.items():
-        for value in dict.fromkeys(config.get(setting) or []):
-            requests_.append(ExportRequest(kind, param, value))
-    return requests_
+    return [
+        ExportRequest(kind, param, value)
+        for setting, (kind, param) in FILTERS.items()
+        for value in dict.fromkeys(config.get(setting) or [])
+    ]
 
 
 class ExportRequestPaginator(BaseAPIPaginator[ExportRequest]):
@@ -53,9 +54,11 @@ class ExportRequestPaginator(BaseAPIPaginator[ExportRequest]):
         super().__init__(requests_[0])
         self._remaining = list(requests_[1:])
 
+    @override
     def get_next(self, response: requests.Response) -> ExportRequest | None:
         return self._remaining.pop(0) if self._remaining else None
 
+    @override
     def continue_if_empty(self, response: requests.Response) -> bool:
         """A filter that matches nothing (or only dialogs already seen) ends nothing."""
         return True

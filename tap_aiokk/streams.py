@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from singer_sdk.streams import Stream
+from typing_extensions import override
 
 from tap_aiokk import body, records, schemas
 from tap_aiokk.bookmark import STATE_KEY, Bookmark
@@ -60,6 +61,7 @@ class DialogsStream(AiokkStream):
         name = self.config.get("timezone")
         return ZoneInfo(name) if name else None
 
+    @override
     def get_replication_key_signpost(self, context: Context | None = None) -> None:
         """No cap at this machine's clock: finish times come from aiokk's clock."""
         return None
@@ -177,6 +179,7 @@ class DialogsStream(AiokkStream):
         value = _utc(self.get_starting_replication_key_value(context))
         return Bookmark(value, lookback, floor=floor)
 
+    @override
     def generate_child_contexts(
         self,
         record: dict[str, t.Any],

@@ -5,9 +5,11 @@ The texts of ``requests`` exceptions quote the URL, so they are never shown as t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
 RESULT = "callgetairesult"
 SUBMIT = "callsendai"

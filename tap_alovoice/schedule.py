@@ -17,7 +17,9 @@ from collections import deque
 from dataclasses import dataclass
 
 from tap_alovoice.describe import RESULT, SUBMIT
-from tap_alovoice.timing import AnalysisClock
+
+if t.TYPE_CHECKING:
+    from tap_alovoice.timing import AnalysisClock
 
 
 @dataclass(frozen=True)

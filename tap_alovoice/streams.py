@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 import typing as t
 from dataclasses import replace
@@ -11,6 +10,7 @@ from datetime import UTC, datetime
 from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import Stream
+from typing_extensions import override
 
 from tap_alovoice import records, schemas
 from tap_alovoice.calls import configured_call_ids
@@ -23,6 +23,8 @@ from tap_alovoice.pipeline import Outcome, Pipeline
 from tap_alovoice.schedule import PollPlan
 
 if t.TYPE_CHECKING:
+    import logging
+
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
@@ -88,6 +90,7 @@ class AnalysesStream(AlovoiceStream):
         not this bookmark, decides what the next run collects."""
         return False
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         configured = configured_call_ids(self.config)
         ledger = CallLedger.from_state(self.stream_state)  # checked by the tap's load_state
@@ -164,6 +167,7 @@ class AnalysesStream(AlovoiceStream):
             # The SDK's public way to emit the state now; it only writes when it changed.
             self.finalize_state_progress_markers(self.stream_state)
 
+    @override
     def generate_child_contexts(
         self, record: dict[str, t.Any], context: Context | None
     ) -> t.Iterator[Context]:
@@ -195,6 +199,7 @@ class CallChildStream(Stream):
     def emit_activate_version_messages(self) -> bool:
         return False
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         yield from self._analyses.child_rows[self.name]
 

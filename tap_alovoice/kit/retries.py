@@ -7,16 +7,19 @@ at random, so parallel retries spread out, but a ``Retry-After`` is never cut sh
 
 from __future__ import annotations
 
-import logging
 import math
 import random
 import sys
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
+
+if TYPE_CHECKING:
+    import logging
 
 LONGEST_WAIT = 300.0  # seconds; a longer Retry-After would stall a scheduled run
 
@@ -70,7 +73,8 @@ class RetryWaits:
 def jitter(wait: float) -> float:
     """Up to 10% more, so parallel retries spread out, but never past LONGEST_WAIT and never
     less than ``wait`` (a Retry-After is not cut short)."""
-    return max(wait, min(wait * (1 + random.random() / 10), LONGEST_WAIT))
+    spread = random.random() / 10  # noqa: S311 (spreading retries, not a secret)
+    return max(wait, min(wait * (1 + spread), LONGEST_WAIT))
 
 
 def describe_failure(exception: object) -> str:

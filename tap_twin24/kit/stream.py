@@ -70,7 +70,7 @@ class KitStream(RESTStream[_T]):
     def timeout(self) -> int:
         return int(self.config["request_timeout"])
 
-    def describe(self, request: requests.PreparedRequest | None) -> str:
+    def describe(self, request: requests.PreparedRequest | None) -> str:  # noqa: ARG002 (a hook)
         """What a request asked for, in a few words and never with a secret."""
         return f"{self.name} request"
 

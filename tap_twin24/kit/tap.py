@@ -19,15 +19,13 @@ from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 from singer_sdk.tap_base import CliTestOptionValue
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
+from typing_extensions import override
 
 from .redaction import host_of, redact_secrets
 from .retries import ONE_LINE_FAILURES, describe_failure, without_generic_failure_line
 from .settings import coerce, environment_config, unknown_settings, unknown_variables
 from .state import StateError, check_shape, foreign_streams, unusable
 from .writer import OneSchemaWriter
-
-if t.TYPE_CHECKING:
-    import click
 
 # What ends a run, a --test or a discovery with one line and exit code 1.
 # ctx.meta key: `--test=schema` was given (tap.cb_test), for `invoke` to act on.
@@ -91,7 +89,7 @@ class KitTap(Tap):
         cls.append_builtin_config(schema)
         return schema
 
-    def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:
+    def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:  # noqa: ARG002 (a hook)
         """What JSON Schema cannot say about the settings; checked once their types are right."""
         return []
 
@@ -119,7 +117,7 @@ class KitTap(Tap):
             raise ConfigValidationError("Config validation failed", errors=errors)
         return errors
 
-    def state_errors(self, state: t.Mapping[str, t.Any]) -> list[str]:
+    def state_errors(self, state: t.Mapping[str, t.Any]) -> list[str]:  # noqa: ARG002 (a hook)
         """What is wrong with this tap's own bookmarks in a state of the right shape: reasons,
         such as ``the calls bookmark 'x' is not a date-time``; the first ends the run."""
         return []
@@ -141,7 +139,7 @@ class KitTap(Tap):
         super().load_state(state)
 
     @classmethod
-    def describe_request(cls, request: requests.PreparedRequest | None) -> str:
+    def describe_request(cls, request: requests.PreparedRequest | None) -> str:  # noqa: ARG003
         """What a request asked for, in a few words and never with a secret."""
         return f"{cls.name} request"
 
@@ -199,6 +197,7 @@ class KitTap(Tap):
         )
         tap.write_schemas()
 
+    @override
     @classmethod
     def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
         """The SDK's ``--discover``, ending a setting that breaks it with one line, not a
@@ -231,6 +230,7 @@ class KitTap(Tap):
             raise
         ctx.exit()
 
+    @override
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         """The SDK's ``--test``, ending like a sync does: one line for a failure, exit code 1,

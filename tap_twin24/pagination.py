@@ -94,6 +94,8 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
         self._planned: tuple[Window, int] | None = None  # the planner's window and its count
         self._last_seen: datetime | None = None  # of the last row of the previous page
         self._stalled = 0
+        """Restarts of this window in a row that gained no time. Not reset by the first page
+        of a restart: that page always comes between two restarts."""
 
     def continue_if_empty(self, response: requests.Response) -> bool:
         """An empty page ends a window, not the sync."""
@@ -124,7 +126,6 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
                 self._planned = (page.window, count)
         elif count != self._window_count:
             return self._restart(page.window, count)
-        self._stalled = 0
         if len(items) < self.page_size or page.offset + len(items) >= count:
             return self._next_window(page.window)
         self._last_seen = self._moment(items[-1])
@@ -163,6 +164,7 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
             self.capacity,
         )
         self._last_seen = None
+        self._stalled = 0
         return CallsPage(half)
 
     def _next_window(self, window: Window) -> CallsPage | None:
@@ -171,5 +173,6 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
         self.planner.read(planned, count)
         self._planned = None
         self._last_seen = None
+        self._stalled = 0
         following = self.planner.next()
         return CallsPage(following) if following else None

@@ -137,11 +137,16 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
         self._stalled = self._stalled + 1 if since == window.start else 0
         if self._stalled > STALLED_RESTARTS:
             raise WindowChangingError(window, self.field)
+        # The rows of the page just read went out, and with them a bookmark past the call
+        # the shift may have skipped: a sync interrupted now would not send that call.
         self.logger.warning(
-            "Calls in %s changed while it was read (%d, now %d calls); reading on from %s",
+            "Calls in %s changed while it was read (%d, now %d calls); reading on from %s. "
+            "Until this window is read again, progress is not resumable if interrupted: "
+            "a resumed sync could miss a call between %s and the bookmark",
             window,
             self._window_count,
             count,
+            since.isoformat(),
             since.isoformat(),
         )
         return CallsPage(Window(since, window.end), restart=True)

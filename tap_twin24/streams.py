@@ -250,6 +250,25 @@ class CallMessagesStream(Stream):
     def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         yield from self._calls.child_rows
 
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None
+    ) -> None:
+        """The bookmark follows the lines as they go out, as the SDK moves a sorted stream's.
+
+        The SDK takes a stream with ``state_partitioning_keys`` for unsorted: it would keep the
+        bookmark in ``progress_markers`` and warn "progress is not resumable if interrupted".
+        Here the pages come in the calls' order and a sync resumes through the calls' bookmark
+        (its state goes out after each page's lines), so that warning would not be true. The
+        bookmark is the same once the sync ends.
+        """
+        value = latest_record.get(self.replication_key or "")
+        if value is None:
+            self.logger.warning("New replication value is null")
+            return
+        state = self.stream_state
+        state["replication_key"] = self.replication_key
+        state["replication_key_value"] = value
+
 
 class TasksStream(Twin24Stream[int]):
     """The call tasks (campaigns), so that a warehouse can name the calls' ``taskId``."""

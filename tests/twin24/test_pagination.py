@@ -127,6 +127,7 @@ def test_a_count_that_moves_reads_the_window_again_from_the_last_row_seen(
     again = Window(START + timedelta(seconds=20), FIRST.end)
     assert pages.current_value == CallsPage(again, 0, restart=True)
     assert "changed while it was read (6, now 5 calls)" in caplog.text
+    assert "progress is not resumable if interrupted" in caplog.text, "says so honestly"
 
 
 def test_the_planner_learns_the_planned_window_and_its_first_count() -> None:

@@ -23,6 +23,7 @@ from tap_twin24.kit.retries import describe_failure, wait_before_retry
 
 if t.TYPE_CHECKING:
     import logging
+    from collections.abc import Callable
 
 LOGIN_PATH = "/api/v1/auth/login"
 REFRESH_PATH = "/api/v1/auth/refresh"
@@ -64,7 +65,9 @@ class Twin24Authenticator(APIAuthenticatorBase):
         config: t.Mapping[str, t.Any],
         logger: logging.Logger,
         session: requests.Session | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` gives epoch seconds, as ``exp`` counts them (a test passes its own)."""
         super().__init__()
         self.auth_url = str(config["auth_url"]).rstrip("/")
         self.email = config.get("email")
@@ -73,12 +76,13 @@ class Twin24Authenticator(APIAuthenticatorBase):
         self.attempts = int(config["max_retries"]) + 1
         self.first_wait = int(config["backoff_ms"]) / 1000
         self.logger = logger
+        self.clock = clock
         self.logins = self.refreshes = 0
         self._session = session or requests.Session()
         self._lock = threading.Lock()
         self._token: str | None = config.get("token") or None
         self._refresh_token: str | None = None
-        self._renew_at = self._renew_time(self._token, time.time()) if self._token else 0.0
+        self._renew_at = self._renew_time(self._token, clock()) if self._token else 0.0
         self._rejections = 0  # 401s in a row
 
     @property
@@ -92,7 +96,7 @@ class Twin24Authenticator(APIAuthenticatorBase):
     def token(self) -> str:
         """A token that is not about to expire."""
         with self._lock:
-            if self._token is None or (self.can_log_in and time.time() >= self._renew_at):
+            if self._token is None or (self.can_log_in and self.clock() >= self._renew_at):
                 self._renew()
             assert self._token is not None
             return self._token
@@ -153,7 +157,7 @@ class Twin24Authenticator(APIAuthenticatorBase):
         self._refresh_token = refresh if isinstance(refresh, str) and refresh else None
         if self._refresh_token:
             mask_also(self._refresh_token)
-        self._renew_at = self._renew_time(token, time.time())
+        self._renew_at = self._renew_time(token, self.clock())
 
     @staticmethod
     def _renew_time(token: str, now: float) -> float:

@@ -94,6 +94,8 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
         self._planned: tuple[Window, int] | None = None  # the planner's window and its count
         self._last_seen: datetime | None = None  # of the last row of the previous page
         self._stalled = 0
+        """Restarts of this window in a row that gained no time. Not reset by the first page
+        of a restart: that page always comes between two restarts."""
 
     def continue_if_empty(self, response: requests.Response) -> bool:
         """An empty page ends a window, not the sync."""
@@ -124,7 +126,6 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
                 self._planned = (page.window, count)
         elif count != self._window_count:
             return self._restart(page.window, count)
-        self._stalled = 0
         if len(items) < self.page_size or page.offset + len(items) >= count:
             return self._next_window(page.window)
         self._last_seen = self._moment(items[-1])
@@ -136,11 +137,16 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
         self._stalled = self._stalled + 1 if since == window.start else 0
         if self._stalled > STALLED_RESTARTS:
             raise WindowChangingError(window, self.field)
+        # The rows of the page just read went out, and with them a bookmark past the call
+        # the shift may have skipped: a sync interrupted now would not send that call.
         self.logger.warning(
-            "Calls in %s changed while it was read (%d, now %d calls); reading on from %s",
+            "Calls in %s changed while it was read (%d, now %d calls); reading on from %s. "
+            "Until this window is read again, progress is not resumable if interrupted: "
+            "a resumed sync could miss a call between %s and the bookmark",
             window,
             self._window_count,
             count,
+            since.isoformat(),
             since.isoformat(),
         )
         return CallsPage(Window(since, window.end), restart=True)
@@ -163,6 +169,7 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
             self.capacity,
         )
         self._last_seen = None
+        self._stalled = 0
         return CallsPage(half)
 
     def _next_window(self, window: Window) -> CallsPage | None:
@@ -171,5 +178,6 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
         self.planner.read(planned, count)
         self._planned = None
         self._last_seen = None
+        self._stalled = 0
         following = self.planner.next()
         return CallsPage(following) if following else None

@@ -11,6 +11,7 @@ from singer_sdk.pagination import OffsetPaginator
 from singer_sdk.streams import Stream
 
 from tap_twin24 import body, records, schemas, windows
+from tap_twin24.bookmark import Bookmark, Sieve
 from tap_twin24.client import Twin24Stream
 from tap_twin24.pagination import CallsPage, Progress, WindowPaginator
 
@@ -23,8 +24,6 @@ if t.TYPE_CHECKING:
 
 CALLS_PATH = "/api/v1/search/cis/calls"
 TASKS_PATH = "/api/v1/telephony/autoCall"
-TIES_KEY = "ids_at_bookmark"
-"""State key: ids of the calls emitted at exactly the bookmark's time, not to be sent again."""
 
 
 class CallsStream(Twin24Stream[CallsPage | None]):
@@ -43,17 +42,12 @@ class CallsStream(Twin24Stream[CallsPage | None]):
         super().__init__(tap, authenticator)
         self.replication_key = self.period_field
         self.child_rows: list[dict[str, t.Any]] = []
+        self.counts: Counter[str] = Counter()
+        # One sync (of one partition) at a time: get_records sets both up.
         self._paginator: WindowPaginator | None = None
-        self._planner: windows.WindowPlanner | None = None
-        self._progress: Progress | None = None
-        self._seen: set[tuple[str, str]] = set()
-        self._seen_window: windows.Window | None = None
+        self._sieve: Sieve | None = None
         self._handover_id: str | None = None
         self._messages: dict[str, list[dict[str, t.Any]]] = {}
-        self._wants_messages = False
-        self._sent_at_start: tuple[str, set[str]] = ("", set())
-        self._ties = _Ties({}, self.period_field, "", set())
-        self.counts: Counter[str] = Counter()
 
     @property
     def period_field(self) -> str:
@@ -75,15 +69,13 @@ class CallsStream(Twin24Stream[CallsPage | None]):
             for status in statuses
         ]
 
+    @property
+    def wants_messages(self) -> bool:
+        """Whether ``call_messages`` is synced, so the transcripts are read with the calls."""
+        return any(child.selected for child in self.child_streams)
+
     def get_new_paginator(self) -> WindowPaginator:
-        assert self._planner is not None  # get_records plans before the SDK pages
-        self._paginator = WindowPaginator(
-            self._planner,
-            int(self.config["page_size"]),
-            self.period_field,
-            self.logger,
-            self._progress,
-        )
+        assert self._paginator is not None  # get_records plans before the SDK pages
         return self._paginator
 
     def get_url_params(
@@ -110,55 +102,51 @@ class CallsStream(Twin24Stream[CallsPage | None]):
             for name in records.CALL_FIELDS
             if name in ("id", self.period_field) or self.mask.get(("properties", name), True)
         ]
-        if any(child.selected for child in self.child_streams):
+        if self.wants_messages:
             fields += ["messages"] if "updatedAt" in fields else ["messages", "updatedAt"]
         return fields
 
     def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         """Calls changed since the bookmark, without the ones already sent at its very time."""
         started = time.monotonic()
-        state = self.get_context_state(context)
         start = self._start(context)
         end = self._end()
-        sent = set(state.get(TIES_KEY) or []) if state.get("replication_key_value") else set()
-        self._sent_at_start = (_iso(start), sent)
-        self._ties = _Ties(state, self.period_field, _iso(start), sent)
-        self._wants_messages = any(child.selected for child in self.child_streams)
+        self._sieve = Sieve(Bookmark(self.get_context_state(context), self.period_field, start))
         # With transcripts pending, a STATE mid-page could pass calls whose lines are not out
         # yet: the state then goes out with each page's lines, after the child stream's sync.
-        self.STATE_MSG_FREQUENCY = 10**15 if self._wants_messages else Stream.STATE_MSG_FREQUENCY
+        self.STATE_MSG_FREQUENCY = 10**15 if self.wants_messages else Stream.STATE_MSG_FREQUENCY
         page_size = int(self.config["page_size"])
         first = timedelta(hours=int(self.config["window_hours"]))
-        planner = self._planner = windows.WindowPlanner(start, end, first, windows.reach(page_size))
+        planner = windows.WindowPlanner(start, end, first, windows.reach(page_size))
         where = _describe_context(context)
         self.logger.info("%scalls by %s from %s to %s", where, self.period_field, start, end)
         self.counts.clear()
-        self._seen, self._seen_window = set(), None
-        self._progress = Progress(self.logger, lambda: self._progress_line(where, planner))
+        paginator = WindowPaginator(planner, page_size, self.period_field, self.logger)
+        paginator.progress = Progress(self.logger, lambda: self._progress_line(where, paginator))
+        self._paginator = paginator
         for record in super().get_records(context):
             self.counts["emitted"] += 1
             yield record
             if not self.selected:  # the SDK moves only a selected stream's bookmark
                 self._increment_stream_state(record, context=context)
-        paginator = self._paginator
         self.logger.info(
             "%s%d calls in %.0f s, %d requests, %d windows (%d split); %s",
             where,
             self.counts.pop("emitted", 0),
             time.monotonic() - started,
-            paginator.pages if paginator else 0,
+            paginator.pages,
             planner.windows,
             planner.splits,
             ", ".join(f"{n} {what}" for what, n in sorted(self.counts.items())) or "no skips",
         )
 
-    def _progress_line(self, where: str, planner: windows.WindowPlanner) -> str:
+    def _progress_line(self, where: str, paginator: WindowPaginator) -> str:
         """How far a long read got: one line every PROGRESS_SECONDS, not one per window."""
-        paginator = self._paginator
+        planner = paginator.planner
         return (
             f"{where}calls read up to {planner.cursor.isoformat()} "
             f"({planner.share_read():.0%} of the range): {self.counts['emitted']} calls, "
-            f"{paginator.pages if paginator else 0} requests, {planner.windows} windows so far"
+            f"{paginator.pages} requests, {planner.windows} windows so far"
         )
 
     def _increment_stream_state(
@@ -166,7 +154,8 @@ class CallsStream(Twin24Stream[CallsPage | None]):
     ) -> None:
         """Move the bookmark, and list the calls sent at its time, in the same step."""
         super()._increment_stream_state(latest_record, context=context)
-        self._ties.note(latest_record)
+        if self._sieve is not None:
+            self._sieve.bookmark.note(latest_record)
 
     def _start(self, context: Context | None) -> datetime:
         return _as_utc(self.get_starting_timestamp(context) or _start_date(self.config))
@@ -180,41 +169,29 @@ class CallsStream(Twin24Stream[CallsPage | None]):
 
     def parse_response(self, response: requests.Response) -> t.Iterator[dict[str, t.Any]]:
         """The page's new calls inside its window, once each; none from a page to be split."""
-        paginator = self._paginator
+        paginator, sieve = self._paginator, self._sieve
         page = paginator.current_value if paginator else None
-        if paginator is None or page is None or paginator.splits(response):
+        if paginator is None or sieve is None or page is None or paginator.splits(response):
             return
-        if self._seen_window is None or page.window.start >= self._seen_window.end:
-            # A new stretch of time. A window read again from a later time (or the first part
-            # of it, when it had to be split) overlaps the last one and keeps what it saw.
-            self._seen = set()
-        self._seen_window = page.window
+        sieve.new_page(page.window)
         kept = [
             (record, item)
             for item in body.page(response)["items"]
             if (record := self._record(item)) is not None and self._is_new(record, page.window)
         ]
         self._mark_handover([record for record, _ in kept])
+        wants_messages = self.wants_messages
         for record, item in kept:
-            if self._wants_messages:
+            if wants_messages:
                 self._messages[record["id"]] = records.message_rows(item, record)
             yield record
 
     def _is_new(self, record: dict[str, t.Any], window: windows.Window) -> bool:
-        value = record[self.period_field]
-        if not window.holds(datetime.fromisoformat(value)):
-            self.counts["outside their window (sent by the neighbouring one)"] += 1
-            return False
-        key = (record["id"], value)
-        if key in self._seen:
-            self.counts["read twice in a changing window"] += 1
-            return False
-        self._seen.add(key)
-        mark, sent = self._sent_at_start
-        if value == mark and record["id"] in sent:
-            self.counts["sent by the previous sync at the bookmark's time"] += 1
-            return False
-        return True
+        assert self._sieve is not None  # parse_response checked
+        reason = self._sieve.skip(record, window)
+        if reason is not None:
+            self.counts[reason] += 1
+        return reason is None
 
     def _record(self, item: t.Any) -> dict[str, t.Any] | None:
         if not isinstance(item, dict):
@@ -253,25 +230,6 @@ class CallsStream(Twin24Stream[CallsPage | None]):
             self.child_rows.clear()
 
 
-class _Ties:
-    """Ids of the calls sent at the newest time sent, kept in the state next to the bookmark.
-
-    Noted when the SDK moves the bookmark to a record, so that a state written at any point
-    names exactly the calls sent at the bookmark's time.
-    """
-
-    def __init__(self, state: dict[str, t.Any], field: str, value: str, ids: set[str]) -> None:
-        self.state, self.field, self.value = state, field, value
-        self.ids = state[TIES_KEY] = sorted(ids)
-
-    def note(self, record: dict[str, t.Any]) -> None:
-        value = record[self.field]
-        if value != self.value:
-            self.value, self.ids = value, []
-            self.state[TIES_KEY] = self.ids
-        self.ids.append(record["id"])  # once each: the stream de-duplicates before this
-
-
 class CallMessagesStream(Stream):
     """One row per transcript line of the calls the parent emits; no requests of their own."""
 
@@ -291,6 +249,25 @@ class CallMessagesStream(Stream):
 
     def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         yield from self._calls.child_rows
+
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None
+    ) -> None:
+        """The bookmark follows the lines as they go out, as the SDK moves a sorted stream's.
+
+        The SDK takes a stream with ``state_partitioning_keys`` for unsorted: it would keep the
+        bookmark in ``progress_markers`` and warn "progress is not resumable if interrupted".
+        Here the pages come in the calls' order and a sync resumes through the calls' bookmark
+        (its state goes out after each page's lines), so that warning would not be true. The
+        bookmark is the same once the sync ends.
+        """
+        value = latest_record.get(self.replication_key or "")
+        if value is None:
+            self.logger.warning("New replication value is null")
+            return
+        state = self.stream_state
+        state["replication_key"] = self.replication_key
+        state["replication_key_value"] = value
 
 
 class TasksStream(Twin24Stream[int]):
@@ -332,16 +309,8 @@ class _ShortPagePaginator(OffsetPaginator):
         return len(body.page(response)["items"]) >= self._page_size
 
 
-def _moment(value: object) -> datetime | None:
-    return datetime.fromisoformat(str(value)) if value else None
-
-
 def _start_date(config: t.Mapping[str, t.Any]) -> datetime:
     return datetime.fromisoformat(str(config["start_date"]))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _as_utc(moment: datetime) -> datetime:

@@ -98,7 +98,8 @@ class Twin24Authenticator(APIAuthenticatorBase):
         with self._lock:
             if self._token is None or (self.can_log_in and self.clock() >= self._renew_at):
                 self._renew()
-            assert self._token is not None
+            if self._token is None:  # _renew either sets it or raises
+                raise RuntimeError("no token after logging in")
             return self._token
 
     def rejected(self, request: requests.PreparedRequest | None) -> None:

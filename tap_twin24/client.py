@@ -7,7 +7,6 @@ from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
-import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 
@@ -15,6 +14,7 @@ from tap_twin24 import body
 from tap_twin24.kit.stream import KitStream
 
 if t.TYPE_CHECKING:
+    import requests
     from singer_sdk import Tap
 
     from tap_twin24.auth import Twin24Authenticator

@@ -11,18 +11,19 @@ is not older than the last row of the page before: the window is read again from
 
 from __future__ import annotations
 
-import logging
 import time
 import typing as t
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from singer_sdk.pagination import BaseAPIPaginator
+from typing_extensions import override
 
 from tap_twin24 import body
 from tap_twin24.windows import Window, WindowChangingError, WindowPlanner, WindowTooDenseError
 
 if t.TYPE_CHECKING:
+    import logging
     from collections.abc import Callable
 
     import requests
@@ -97,6 +98,7 @@ class WindowPaginator(BaseAPIPaginator[CallsPage | None]):
         """Restarts of this window in a row that gained no time. Not reset by the first page
         of a restart: that page always comes between two restarts."""
 
+    @override
     def continue_if_empty(self, response: requests.Response) -> bool:
         """An empty page ends a window, not the sync."""
         return True

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from singer_sdk.pagination import OffsetPaginator
 from singer_sdk.streams import Stream
+from typing_extensions import override
 
 from tap_twin24 import body, records, schemas, windows
 from tap_twin24.bookmark import Bookmark, Sieve
@@ -75,13 +76,16 @@ class CallsStream(Twin24Stream[CallsPage | None]):
         return any(child.selected for child in self.child_streams)
 
     def get_new_paginator(self) -> WindowPaginator:
-        assert self._paginator is not None  # get_records plans before the SDK pages
+        if self._paginator is None:  # get_records plans before the SDK pages
+            raise RuntimeError("calls paged before the sync was planned")
         return self._paginator
 
+    @override
     def get_url_params(
         self, context: Context | None, next_page_token: CallsPage | None
     ) -> dict[str, t.Any]:
-        assert next_page_token is not None  # the paginator ends before it runs out
+        if next_page_token is None:  # the paginator ends before it runs out
+            raise RuntimeError("a page asked for after the last window")
         window = next_page_token.window
         params: dict[str, t.Any] = {
             "fields": ",".join(self.requested_fields()),
@@ -106,6 +110,7 @@ class CallsStream(Twin24Stream[CallsPage | None]):
             fields += ["messages"] if "updatedAt" in fields else ["messages", "updatedAt"]
         return fields
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         """Calls changed since the bookmark, without the ones already sent at its very time."""
         started = time.monotonic()
@@ -149,6 +154,7 @@ class CallsStream(Twin24Stream[CallsPage | None]):
             f"{paginator.pages} requests, {planner.windows} windows so far"
         )
 
+    @override
     def _increment_stream_state(
         self, latest_record: dict[str, t.Any], *, context: Context | None = None
     ) -> None:
@@ -187,7 +193,8 @@ class CallsStream(Twin24Stream[CallsPage | None]):
             yield record
 
     def _is_new(self, record: dict[str, t.Any], window: windows.Window) -> bool:
-        assert self._sieve is not None  # parse_response checked
+        if self._sieve is None:  # get_records sets it before the SDK pages
+            raise RuntimeError("calls read before the sync was planned")
         reason = self._sieve.skip(record, window)
         if reason is not None:
             self.counts[reason] += 1
@@ -213,6 +220,7 @@ class CallsStream(Twin24Stream[CallsPage | None]):
         if kept:
             self._handover_id = kept[-1]["id"]
 
+    @override
     def post_process(
         self, row: dict[str, t.Any], context: Context | None = None
     ) -> dict[str, t.Any] | None:
@@ -221,6 +229,7 @@ class CallsStream(Twin24Stream[CallsPage | None]):
             self.child_rows.extend(messages)
         return row
 
+    @override
     def generate_child_contexts(
         self, record: dict[str, t.Any], context: Context | None
     ) -> t.Iterator[Context]:
@@ -247,9 +256,11 @@ class CallMessagesStream(Stream):
         super().__init__(tap)
         self._calls = calls
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterator[dict[str, t.Any]]:
         yield from self._calls.child_rows
 
+    @override
     def _increment_stream_state(
         self, latest_record: dict[str, t.Any], *, context: Context | None = None
     ) -> None:
@@ -283,6 +294,7 @@ class TasksStream(Twin24Stream[int]):
     def get_new_paginator(self) -> OffsetPaginator:
         return _ShortPagePaginator(start_value=0, page_size=int(self.config["page_size"]))
 
+    @override
     def get_url_params(
         self, context: Context | None, next_page_token: int | None
     ) -> dict[str, t.Any]:

@@ -49,9 +49,9 @@ pytest: .venv
 # the taps' own modules and CLIs (the rules, settings, state, errors, secrets, the alovoice
 # pipeline), not the Meltano end-to-end runs, which load the same taps.
 SDK_NEXT_TESTS := tests/test_kit.py tests/test_user_input.py tests/test_redaction.py \
-	tests/test_installed_modules.py tests/test_aiokk_cli.py tests/test_twin24_cli.py \
-	tests/test_alovoice_cli.py tests/test_aiokk_errors.py tests/test_alovoice_errors.py \
-	tests/test_alovoice_pipeline.py tests/test_alovoice_timing.py
+	tests/test_installed_modules.py tests/aiokk/test_cli.py tests/twin24/test_cli.py \
+	tests/alovoice/test_cli.py tests/aiokk/test_errors.py \
+	tests/alovoice/test_errors.py tests/alovoice/test_pipeline.py tests/alovoice/test_timing.py
 .venv-sdk-next: pyproject.toml requirements.lock Makefile | $(UV)
 	$(UV) venv --quiet --allow-existing .venv-sdk-next
 	grep -v '^singer-sdk==' requirements.lock > .venv-sdk-next/requirements.txt

@@ -50,7 +50,7 @@ pytest: .venv
 # pipeline), not the Meltano end-to-end runs, which load the same taps.
 SDK_NEXT_TESTS := tests/test_kit.py tests/test_user_input.py tests/test_redaction.py \
 	tests/test_installed_modules.py tests/aiokk/test_cli.py tests/twin24/test_cli.py \
-	tests/alovoice/test_cli.py tests/aiokk/test_errors.py \
+	tests/alovoice/test_cli.py tests/aiokk/test_errors.py tests/twin24/test_errors.py \
 	tests/alovoice/test_errors.py tests/alovoice/test_pipeline.py tests/alovoice/test_timing.py
 .venv-sdk-next: pyproject.toml requirements.lock Makefile | $(UV)
 	$(UV) venv --quiet --allow-existing .venv-sdk-next

@@ -12,9 +12,12 @@ from tests.emulator.twin24 import DEFAULT_EMAIL, DEFAULT_PASSWORD, Twin24Account
 
 if t.TYPE_CHECKING:
     from tests.emulator import Emulator, Vendor
+    from tests.taprun import TapRun
 
 TWIN24_EMAIL = "tap-tests@twin24.example"
 TWIN24_PASSWORD = "canary-twin24-password-8f2c41d7e9"
+TWIN24_TOKEN = "canary-twin24-token-3b8e1d"
+"""A ready token given in the settings: a canary too."""
 TWIN24_PREFIXES = ("/twin24/iam", "/twin24/analyse", "/twin24/cis")
 """Where the iam, analyse and cis hosts are mounted, in that order."""
 
@@ -39,3 +42,11 @@ def mount_twin24(emulator: Emulator, account: Twin24Account) -> dict[str, t.Any]
         "max_retries": 10,
         "backoff_ms": 50,
     }
+
+
+def assert_no_secret(run: TapRun) -> None:
+    """Neither canary nor any JWT twin24 issued reached the run's output."""
+    output = run.stdout + run.stderr
+    assert TWIN24_PASSWORD not in output
+    assert TWIN24_TOKEN not in output
+    assert "eyJ" not in output, "a JWT reached the output"

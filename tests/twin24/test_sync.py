@@ -189,19 +189,6 @@ def test_both_ends_inclusive_and_either_cap_answer(
     assert account.cap_hits == 0
 
 
-def test_more_calls_in_one_second_than_the_cap_is_an_error_naming_it(
-    emulator: Emulator, tmp_path: Path
-) -> None:
-    account = Twin24Account(calls=100, second_burst=50_001, seed=19)
-    config = mount_twin24(emulator, account)
-    run = run_tap("tap_twin24", config, tmp_path)
-    assert run.exit_code == 1
-    line = run.error_lines[-1]
-    assert "50001 calls" in line and "2025-03-02T00:30:00+00:00" in line
-    assert "cannot be exported completely" in line
-    assert "Traceback" not in run.stderr
-
-
 def test_task_and_status_filters_keep_a_bookmark_each(emulator: Emulator, tmp_path: Path) -> None:
     account = Twin24Account(calls=5_000, seed=23)
     tasks = account.task_ids()[:2]

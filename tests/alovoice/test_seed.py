@@ -15,7 +15,7 @@ from tests.alovoice_support import (
 )
 from tests.conftest import fixture_json
 from tests.emulator import Emulator
-from tests.emulator.alovoice_gen import acknowledgement
+from tests.emulator.alovoice.gen import acknowledgement
 from tests.taprun import run_tap
 
 SEED_RESULT = fixture_json("alovoice_seed_result.json")["answer"]

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from tests.emulator import Emulator, Response
 from tests.emulator.messages import HTML_TYPE
 from tests.emulator.twin24 import Twin24Account
-from tests.emulator.twin24_auth import compact_json, nest_error
-from tests.emulator.twin24_hosts import CAP_MESSAGE
+from tests.emulator.twin24.auth import compact_json, nest_error
+from tests.emulator.twin24.hosts import CAP_MESSAGE
 from tests.taprun import run_tap
 from tests.twin24_support import TWIN24_PASSWORD, TWIN24_PREFIXES, mount_twin24
 

@@ -8,7 +8,7 @@ import typing as t
 from tests.emulator import Emulator, FaultPlan, Request, Response
 from tests.emulator.messages import HTML_TYPE
 from tests.emulator.twin24 import Twin24Account
-from tests.emulator.twin24_auth import nest_error
+from tests.emulator.twin24.auth import nest_error
 from tests.taprun import TapRun, run_tap
 from tests.twin24_support import (
     TWIN24_PASSWORD,

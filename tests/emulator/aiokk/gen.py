@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from . import aiokk_texts as tx
-from .aiokk_filters import DialogKeys
+from . import texts as tx
+from .filters import DialogKeys
 
 LOCAL_OFFSET = timedelta(hours=5)
 """The account's wall clock is UTC+05: call.date carries "+05", finishDate is naive local."""
@@ -25,7 +25,7 @@ PRICE_PER_MINUTE = 75
 CALL_TYPE_CUMULATIVE = (0.35, 0.8, 0.9, 1.0)
 """Call types 1 outgoing, 2 incoming, 3 redirected, 4 callback."""
 PACK_CUMULATIVE = (0.4, 0.7, 0.9, 1.0)
-"""Shares of the question packs, in the order of aiokk_texts.QUESTION_PACKS."""
+"""Shares of the question packs, in the order of texts.QUESTION_PACKS."""
 SIGNAL_COUNT_CUMULATIVE = (0.2, 0.35, 0.5, 0.62, 0.74, 0.84, 0.92, 0.97, 1.0)
 """How many signal words a finished dialog mentions: 0..8, none in a fifth of them."""
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .messages import JSON_TYPE, Request, Response
-from .twin24_auth import BadRequestError, compact_json, nest_error, not_found
-from .twin24_query import calls_query, paging
+from ..messages import JSON_TYPE, Request, Response
+from .auth import BadRequestError, compact_json, nest_error, not_found
+from .query import calls_query, paging
 
 if TYPE_CHECKING:
-    from .twin24 import Twin24Account
+    from .account import Twin24Account
 
 CALLS_PATH = "/api/v1/search/cis/calls"
 TASKS_PATH = "/api/v1/telephony/autoCall"

@@ -14,9 +14,9 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import aiokk_texts as tx
-from .aiokk_filters import DialogKeys
-from .aiokk_gen import (
+from . import texts as tx
+from .filters import DialogKeys
+from .gen import (
     FIRST_DIALOG_ID,
     LOCAL_OFFSET,
     PRICE_PER_MINUTE,
@@ -32,7 +32,7 @@ from .aiokk_gen import (
     local_iso,
     pick,
 )
-from .aiokk_index import HeadIndex
+from .index import HeadIndex
 
 LANGUAGES: tuple[tuple[str, ...], ...] = (("ru",), ("ru", "kk"), ("kk",), ())
 LANGUAGE_CUMULATIVE = (0.7, 0.85, 0.9, 1.0)

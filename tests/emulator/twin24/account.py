@@ -17,15 +17,15 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .tally import Tally
-from .twin24_auth import AuthDesk, FromAuth
-from .twin24_given import GivenCalls
-from .twin24_hosts import AnalyseHost, CisHost, IamHost
-from .twin24_index import CallIndex, CallSource, Selection
-from .twin24_keys import ceil_epoch, epoch_of, moment_of
-from .twin24_query import CallQuery
-from .twin24_synth import Layout, SyntheticCalls
-from .twin24_tasks import Task, build_tasks, task_from_json, tasks_from_items
+from ..tally import Tally
+from .auth import AuthDesk, FromAuth
+from .given import GivenCalls
+from .hosts import AnalyseHost, CisHost, IamHost
+from .index import CallIndex, CallSource, Selection
+from .keys import ceil_epoch, epoch_of, moment_of
+from .query import CallQuery
+from .synth import Layout, SyntheticCalls
+from .tasks import Task, build_tasks, task_from_json, tasks_from_items
 
 CAP = 50_000
 DEFAULT_EMAIL = "robot@twin24.example"

@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .twin24_auth import BadRequestError
-from .twin24_index import PERIOD_FIELDS
-from .twin24_keys import EPOCH
-from .twin24_render import FIELDS
+from .auth import BadRequestError
+from .index import PERIOD_FIELDS
+from .keys import EPOCH
+from .render import FIELDS
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100

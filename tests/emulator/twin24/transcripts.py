@@ -11,8 +11,8 @@ import json
 import random
 from dataclasses import dataclass
 
-from . import twin24_texts as tx
-from .twin24_keys import message_stamp
+from . import texts as tx
+from .keys import message_stamp
 
 VARIANTS = 24
 MOST_LINES = {"answered": 12, "inprogress": 6, "machine": 2}

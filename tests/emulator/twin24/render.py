@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import twin24_texts as tx
-from .twin24_keys import M64, call_stamp, mix64, uuid_text
-from .twin24_status import CONNECTED, RETRIED, UNFINISHED
-from .twin24_tasks import Task
-from .twin24_transcripts import EMPTY, MOST_LINES, POOLS, VARIANTS, Transcript, js
+from . import texts as tx
+from .keys import M64, call_stamp, mix64, uuid_text
+from .status import CONNECTED, RETRIED, UNFINISHED
+from .tasks import Task
+from .transcripts import EMPTY, MOST_LINES, POOLS, VARIANTS, Transcript, js
 
 RECORDS_URL = "https://minio.twin24.ai/twin-cabinet-prod/public/records/"
 FIELDS = (

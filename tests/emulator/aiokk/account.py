@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from .aiokk_filters import PARAMS, DialogKeys, ParamError, validate
-from .aiokk_gen import Override
-from .aiokk_given import GivenDialogs
-from .aiokk_synth import SyntheticDialogs
-from .messages import HTML_TYPE, JSON_TYPE, TEXT_TYPE, Request, Response
+from ..messages import HTML_TYPE, JSON_TYPE, TEXT_TYPE, Request, Response
+from .filters import PARAMS, DialogKeys, ParamError, validate
+from .gen import Override
+from .given import GivenDialogs
+from .synth import SyntheticDialogs
 
 EXPORT_PREFIX = "/api/v1/export/dialogs/"
 FILTER_KINDS = tuple(PARAMS)

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from . import twin24_texts as tx
-from .twin24_keys import js_stamp, moment_of, parse_epoch, uuid_text
+from . import texts as tx
+from .keys import js_stamp, moment_of, parse_epoch, uuid_text
 
 TASK_STATUSES = ("active", "paused", "finished")
 

@@ -18,7 +18,7 @@ import time
 import uuid
 from typing import Any
 
-from .messages import JSON_TYPE, Request, Response
+from ..messages import JSON_TYPE, Request, Response
 
 LOGIN_PATH = "/api/v1/auth/login"
 REFRESH_PATH = "/api/v1/auth/refresh"

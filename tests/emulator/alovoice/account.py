@@ -24,9 +24,9 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from .alovoice_gen import acknowledgement, analysis_result, call_ids
-from .messages import HTML_TYPE, Request, Response
-from .tally import Tally
+from ..messages import HTML_TYPE, Request, Response
+from ..tally import Tally
+from .gen import acknowledgement, analysis_result, call_ids
 
 SUBMIT = "callsendai"
 RESULT = "callgetairesult"

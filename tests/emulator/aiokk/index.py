@@ -3,7 +3,7 @@
 Every export request scans the whole account. Re-drawing each dialog's head costs ~14 us, which
 for 200,000 dialogs and the dozens of filter values of one sync adds minutes; the index is built
 once, on first use (1.6 MB for 200,000 dialogs), and turns the scan into integer tests. It must
-agree with DialogHead.keys() + aiokk_filters.matches(), which stay the reference.
+agree with DialogHead.keys() + filters.matches(), which stay the reference.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Container, Iterable, Iterator
 
-from . import aiokk_texts as tx
-from .aiokk_gen import DialogHead, Operator
+from . import texts as tx
+from .gen import DialogHead, Operator
 
 _OPERATOR, _CALL_TYPE, _PENDING, _PACK, _LOYALTY, _SIGNALS = 0, 8, 11, 13, 16, 20
 _PACK_IDS = [pack[0] for pack in tx.QUESTION_PACKS]

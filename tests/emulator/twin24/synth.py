@@ -3,7 +3,7 @@
 Tests need 120,000-200,000 calls with whole hours (and single seconds) holding more than the
 vendor's 50,000-per-period cap. Only the three timestamps, status, task and revision are stored;
 ids are a keyed 48-bit permutation of the row number (so an id maps back to its row without a
-dict), and the full item is rendered on demand by twin24_render.
+dict), and the full item is rendered on demand by render.py.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
-from . import twin24_texts as tx
-from .twin24_keys import M48, mix64, uuid_text
-from .twin24_render import CallFacts, render_call, render_json
-from .twin24_status import CODE, STATUS_CUMULATIVE, STATUSES, UNFINISHED, next_status
-from .twin24_tasks import Task
+from . import texts as tx
+from .keys import M48, mix64, uuid_text
+from .render import CallFacts, render_call, render_json
+from .status import CODE, STATUS_CUMULATIVE, STATUSES, UNFINISHED, next_status
+from .tasks import Task
 
 
 @dataclass(frozen=True)

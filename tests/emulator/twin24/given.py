@@ -14,8 +14,8 @@ from array import array
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .twin24_keys import call_stamp, parse_epoch
-from .twin24_status import next_status
+from .keys import call_stamp, parse_epoch
+from .status import next_status
 
 
 class GivenCalls:

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from .aiokk_filters import DialogKeys, keys_of, matches
-from .aiokk_gen import Override, local_iso
+from .filters import DialogKeys, keys_of, matches
+from .gen import Override, local_iso
 
 
 def _local(text: Any) -> datetime | None:

@@ -23,12 +23,13 @@ from pathlib import Path
 import duckdb
 
 from tests.emulator import Emulator
-from tests.meltano_project import PROJECT_ROOT, TAPS, Accounts, Changes, install, run_all
+from tests.helpers.meltano_project import PROJECT_ROOT, TAPS, Accounts, Changes, install, run_all
 
 PORT = 8765
 """The demo environment's port in meltano.yml, which `make demo` serves."""
 # The emulator's own values, not secrets; the demo passes them (and the URLs) to Meltano as
-# environment variables. Meltano sees none of yours, nor the checkout's .env (tests.hermetic).
+# environment variables. Meltano sees none of yours, nor the checkout's .env
+# (tests.helpers.hermetic).
 DEMO_SECRETS = {"token": "demo-token", "email": "demo@twin24.example", "password": "demo-password"}
 FULL_TABLE = {"tap_twin24.tasks"}
 """Streams a run sends whole each time: every row is rewritten, changed or not."""

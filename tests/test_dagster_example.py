@@ -23,9 +23,9 @@ import psycopg
 import pytest
 
 from tests.emulator import Emulator
-from tests.hermetic import clean_environ, empty_env_file
-from tests.meltano_project import MELTANO, PROJECT_ROOT, Accounts
-from tests.shards import shards, split
+from tests.helpers.hermetic import clean_environ, empty_env_file
+from tests.helpers.meltano_project import MELTANO, PROJECT_ROOT, Accounts
+from tests.helpers.shards import shards, split
 from tests.test_meltano_e2e import POSTGRES, SECRETS, plugins, postgres_connection  # noqa: F401
 
 EXAMPLE = PROJECT_ROOT / "examples" / "dagster"

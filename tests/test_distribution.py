@@ -24,8 +24,8 @@ import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
 from tests.emulator import Emulator
-from tests.hermetic import NEUTRAL_CWD, clean_environ
-from tests.meltano_project import Accounts, meltano
+from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
+from tests.helpers.meltano_project import Accounts, meltano
 from tests.plugin_definitions import MELTANO_YML, ROOT, TAPS, Release, hub_path
 
 RELEASE = Release.read()

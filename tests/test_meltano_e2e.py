@@ -26,13 +26,13 @@ import psycopg
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.aiokk_truth import finished
-from tests.alovoice_support import expected_fragments, expected_tags
 from tests.emulator import Emulator
-from tests.hermetic import clean_environ
-from tests.meltano_project import PROJECT_ROOT, Accounts, Changes, install, meltano, run_all
-from tests.twin24_truth import call_record, message_rows
-from tests.warehouse import Warehouse, instant, loose
+from tests.helpers.aiokk_truth import finished
+from tests.helpers.alovoice_support import expected_fragments, expected_tags
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, Changes, install, meltano, run_all
+from tests.helpers.twin24_truth import call_record, message_rows
+from tests.helpers.warehouse import Warehouse, instant, loose
 
 POSTGRES = {"host": "127.0.0.1", "port": "5432", "user": "postgres", "dbname": "test"}
 AIOKK_ZONE = "Asia/Almaty"

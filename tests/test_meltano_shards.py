@@ -27,9 +27,19 @@ import psycopg
 import pytest
 
 from tests.emulator import Emulator, Request, Response
-from tests.hermetic import clean_environ, empty_env_file
-from tests.meltano_project import MELTANO, PROJECT_ROOT, Accounts, Changes
-from tests.shards import LOADER, Shard, Split, finish, refresh_call_lists, shards, split, started
+from tests.helpers.hermetic import clean_environ, empty_env_file
+from tests.helpers.meltano_project import MELTANO, PROJECT_ROOT, Accounts, Changes
+from tests.helpers.shards import (
+    LOADER,
+    Shard,
+    Split,
+    finish,
+    refresh_call_lists,
+    shards,
+    split,
+    started,
+)
+from tests.helpers.warehouse import Warehouse, instant
 from tests.test_meltano_e2e import (
     POSTGRES,
     SECRETS,
@@ -41,7 +51,6 @@ from tests.test_meltano_e2e import (
     postgres_connection,
     written_after,
 )
-from tests.warehouse import Warehouse, instant
 
 README = PROJECT_ROOT / "README.md"
 KILLED = "tap-twin24-tasks-a"

@@ -23,7 +23,7 @@ from referencing.jsonschema import DRAFT7
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
-from tests.meltano_project import meltano
+from tests.helpers.meltano_project import meltano
 from tests.plugin_definitions import (
     GENERATED_KEYS,
     MELTANO_YML,

@@ -3,8 +3,8 @@
 The fenced ```bash and ```cron blocks of "Quick start" and "Scheduling" are parsed by section,
 and each is run by one test below (a changed command is tested as changed; a new block that no
 test runs fails `test_every_block_is_run_by_a_test`). Every subprocess gets the environment
-without the caller's TAP_*, TARGET_* and MELTANO_* variables (tests.hermetic), and none reads
-the checkout's `.env`: the Meltano commands run in a project folder of their own.
+without the caller's TAP_*, TARGET_* and MELTANO_* variables (tests.helpers.hermetic), and none
+reads the checkout's `.env`: the Meltano commands run in a project folder of their own.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.aiokk_truth import finished
 from tests.emulator import Emulator
-from tests.hermetic import clean_environ
-from tests.meltano_project import PROJECT_ROOT, Accounts
+from tests.helpers.aiokk_truth import finished
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.meltano_project import PROJECT_ROOT, Accounts
 from tests.plugin_definitions import Release
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.emulator import Emulator
-from tests.taprun import run_tap
+from tests.helpers.taprun import run_tap
 
 CONFIGS: dict[str, dict[str, t.Any]] = {
     "tap_aiokk": {"token": "canary-schema-token-41d2"},

@@ -11,10 +11,11 @@ import typing as t
 from pathlib import Path
 
 from tap_aiokk.kit.redaction import MASK, SecretFilter
-from tests.conftest import AIOKK_TOKEN, dialog_with_id, fixture_json, mount_aiokk
 from tests.emulator import AiokkAccount, Emulator, ErrorMode
-from tests.hermetic import NEUTRAL_CWD, clean_environ
-from tests.taprun import run_tap
+from tests.helpers.aiokk_support import AIOKK_TOKEN, dialog_with_id, mount_aiokk
+from tests.helpers.fixture_files import fixture_json
+from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
+from tests.helpers.taprun import run_tap
 
 SEED = fixture_json("aiokk_seed_dialogs.json")[0]
 

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AIOKK_TOKEN, aiokk_account, fixture_json, mount_aiokk
 from tests.emulator import Emulator, ErrorMode, FaultPlan
-from tests.hermetic import clean_environ
-from tests.taprun import TapRun, run_tap
+from tests.helpers.aiokk_support import AIOKK_TOKEN, aiokk_account, mount_aiokk
+from tests.helpers.fixture_files import fixture_json
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.taprun import TapRun, run_tap
 
 ERROR_BODIES = fixture_json("aiokk_error_bodies.json")
 

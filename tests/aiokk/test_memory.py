@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import typing as t
 
-from tests.conftest import aiokk_account, mount_aiokk
 from tests.emulator import Emulator
-from tests.taprun import run_tap
+from tests.helpers.aiokk_support import aiokk_account, mount_aiokk
+from tests.helpers.taprun import run_tap
 
 if t.TYPE_CHECKING:
     from pathlib import Path

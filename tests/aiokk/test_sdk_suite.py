@@ -8,8 +8,8 @@ import pytest
 from singer_sdk.testing import get_tap_test_class
 
 from tap_aiokk.tap import TapAiokk
-from tests.conftest import AIOKK_TOKEN
 from tests.emulator import AiokkAccount, Emulator
+from tests.helpers.aiokk_support import AIOKK_TOKEN
 
 # The SDK builds the test class from a fixed config at import time, so the server starts here.
 EMULATOR = Emulator()

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import AIOKK_TOKEN, fixture_json, mount_aiokk
 from tests.emulator import AiokkAccount, Emulator
-from tests.taprun import run_tap
+from tests.helpers.aiokk_support import AIOKK_TOKEN, mount_aiokk
+from tests.helpers.fixture_files import fixture_json
+from tests.helpers.taprun import run_tap
 
 SEED = fixture_json("aiokk_seed_dialogs.json")[0]
 

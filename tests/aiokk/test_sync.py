@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests import aiokk_truth as truth
-from tests.conftest import AIOKK_TOKEN, aiokk_account, dialog_with_id, mount_aiokk
 from tests.emulator import ALL_FAULTS, AiokkAccount, Emulator, FaultPlan
-from tests.hermetic import clean_environ
-from tests.taprun import TapRun, run_tap
+from tests.helpers import aiokk_truth as truth
+from tests.helpers.aiokk_support import AIOKK_TOKEN, aiokk_account, dialog_with_id, mount_aiokk
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.taprun import TapRun, run_tap
 
 
 def assert_delivers_exactly(run: TapRun, expected: t.Mapping[int, t.Mapping[str, t.Any]]) -> None:

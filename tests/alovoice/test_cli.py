@@ -13,14 +13,14 @@ import pytest
 
 from tap_alovoice.kit.redaction import MASK, SecretFilter, secret_values
 from tap_alovoice.tap import TapAlovoice, main
-from tests.alovoice_support import (
+from tests.emulator import Emulator
+from tests.helpers.alovoice_support import (
     ALOVOICE_TOKEN,
     ALOVOICE_TOKEN_IN_URL,
     alovoice_account,
     mount_alovoice,
 )
-from tests.emulator import Emulator
-from tests.hermetic import NEUTRAL_CWD, clean_environ
+from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
 
 
 def tap_output(*args: str) -> t.Any:

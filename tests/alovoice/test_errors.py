@@ -16,7 +16,9 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_alovoice.kit.state import FIX
 from tap_alovoice.tap import TapAlovoice
-from tests.alovoice_support import (
+from tests.emulator import Emulator, FaultPlan, Request, Response
+from tests.emulator.alovoice import INVALID_TOKEN
+from tests.helpers.alovoice_support import (
     ALOVOICE_TOKEN,
     PREFIX,
     alovoice_account,
@@ -25,10 +27,8 @@ from tests.alovoice_support import (
     mount_alovoice,
     submitted_once,
 )
-from tests.emulator import Emulator, FaultPlan, Request, Response
-from tests.emulator.alovoice import INVALID_TOKEN
-from tests.hermetic import clean_environ
-from tests.taprun import TapRun, run_tap
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.taprun import TapRun, run_tap
 
 SETTINGS = {"token": ALOVOICE_TOKEN, "call_ids": ["1716207617.2391"]}
 

@@ -11,7 +11,8 @@ import typing as t
 from collections import Counter
 from pathlib import Path
 
-from tests.alovoice_support import (
+from tests.emulator import Emulator, Request, Response
+from tests.helpers.alovoice_support import (
     PREFIX,
     alovoice_account,
     assert_delivers,
@@ -19,9 +20,8 @@ from tests.alovoice_support import (
     mount_alovoice,
     submitted_once,
 )
-from tests.emulator import Emulator, Request, Response
-from tests.hermetic import clean_environ
-from tests.taprun import run_tap
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.taprun import run_tap
 
 
 def done_ids(rows: t.Iterable[t.Mapping[str, t.Any]]) -> list[str]:

@@ -8,9 +8,9 @@ import pytest
 from singer_sdk.testing import get_tap_test_class
 
 from tap_alovoice.tap import TapAlovoice
-from tests.alovoice_support import ALOVOICE_TOKEN, PREFIX
 from tests.emulator import Emulator
 from tests.emulator.alovoice import AlovoiceAccount
+from tests.helpers.alovoice_support import ALOVOICE_TOKEN, PREFIX
 
 # The SDK builds the test class from a fixed config at import time, so the server starts here.
 ACCOUNT = AlovoiceAccount(6, ALOVOICE_TOKEN, delay_seconds=0.05, seed=9)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tests.alovoice_support import (
+from tests.emulator import Emulator
+from tests.emulator.alovoice.gen import acknowledgement
+from tests.helpers.alovoice_support import (
     alovoice_account,
     assert_no_token,
     expected_fragments,
@@ -13,10 +15,8 @@ from tests.alovoice_support import (
     mount_alovoice,
     without_collected_at,
 )
-from tests.conftest import fixture_json
-from tests.emulator import Emulator
-from tests.emulator.alovoice.gen import acknowledgement
-from tests.taprun import run_tap
+from tests.helpers.fixture_files import fixture_json
+from tests.helpers.taprun import run_tap
 
 SEED_RESULT = fixture_json("alovoice_seed_result.json")["answer"]
 SEED_SUBMISSION = fixture_json("alovoice_seed_submission.json")["answer"]

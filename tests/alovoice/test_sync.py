@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.alovoice_support import (
+from tests.emulator import Emulator, FaultPlan
+from tests.emulator.alovoice import CALL_NOT_FOUND, AlovoiceAccount
+from tests.helpers.alovoice_support import (
     alovoice_account,
     assert_delivers,
     assert_no_token,
     mount_alovoice,
     submitted_once,
 )
-from tests.emulator import Emulator, FaultPlan
-from tests.emulator.alovoice import CALL_NOT_FOUND, AlovoiceAccount
-from tests.taprun import TapRun, run_tap
+from tests.helpers.taprun import TapRun, run_tap
 
 # Faults after which a submission may or may not have reached alovoice (or may still do so).
 AMBIGUOUS = ("drop", "truncate", "truncate_framed", "stall", "slow")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import typing as t
 
-from tests.alovoice_support import ALOVOICE_TOKEN, PREFIX, alovoice_account, mount_alovoice
 from tests.emulator import Emulator, Response
 from tests.emulator.alovoice import CALL_NOT_FOUND, INVALID_TOKEN, AlovoiceAccount
 from tests.emulator.messages import HTML_TYPE
-from tests.taprun import run_tap
+from tests.helpers.alovoice_support import ALOVOICE_TOKEN, PREFIX, alovoice_account, mount_alovoice
+from tests.helpers.taprun import run_tap
 
 from .bad_input_checks import configured, record_where, replaced
 from .bad_input_judge import DELIVER, Case, Expect, Key, TapJudge, pick, stops, warns
@@ -24,7 +24,7 @@ if t.TYPE_CHECKING:
     from pathlib import Path
 
     from tests.emulator import Vendor
-    from tests.taprun import TapRun
+    from tests.helpers.taprun import TapRun
 
     from .outcome import Outcome, Scenario
 

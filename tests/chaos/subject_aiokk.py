@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import typing as t
 
-from tests import aiokk_truth
 from tests.chaos.subject import Key, Subject
-from tests.conftest import AIOKK_TOKEN, aiokk_account, mount_aiokk
+from tests.helpers import aiokk_truth
+from tests.helpers.aiokk_support import AIOKK_TOKEN, aiokk_account, mount_aiokk
 
 if t.TYPE_CHECKING:
     from tests.chaos.process import Message

@@ -8,8 +8,8 @@ import pytest
 
 from tests.emulator import Emulator
 from tests.emulator.twin24 import Twin24Account
-from tests.taprun import run_tap
-from tests.twin24_support import TWIN24_TOKEN, assert_no_secret, mount_twin24
+from tests.helpers.taprun import run_tap
+from tests.helpers.twin24_support import TWIN24_TOKEN, assert_no_secret, mount_twin24
 
 if t.TYPE_CHECKING:
     from pathlib import Path

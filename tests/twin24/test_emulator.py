@@ -11,11 +11,11 @@ from datetime import timedelta
 import pytest
 import requests
 
-from tests.conftest import fixture_json
 from tests.emulator import Emulator
 from tests.emulator.twin24 import Twin24Account
 from tests.emulator.twin24.status import STATUSES, UNFINISHED
-from tests.twin24_support import TWIN24_PASSWORD, mount_twin24
+from tests.helpers.fixture_files import fixture_json
+from tests.helpers.twin24_support import TWIN24_PASSWORD, mount_twin24
 
 CALLS = "/api/v1/search/cis/calls"
 TASKS = "/api/v1/telephony/autoCall"

@@ -9,8 +9,8 @@ from tests.emulator import Emulator, FaultPlan, Request, Response
 from tests.emulator.messages import HTML_TYPE
 from tests.emulator.twin24 import Twin24Account
 from tests.emulator.twin24.auth import nest_error
-from tests.taprun import TapRun, run_tap
-from tests.twin24_support import (
+from tests.helpers.taprun import TapRun, run_tap
+from tests.helpers.twin24_support import (
     TWIN24_PASSWORD,
     TWIN24_PREFIXES,
     TWIN24_TOKEN,

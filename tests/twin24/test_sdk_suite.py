@@ -10,7 +10,7 @@ from singer_sdk.testing import get_tap_test_class
 from tap_twin24.tap import TapTwin24
 from tests.emulator import Emulator
 from tests.emulator.twin24 import Twin24Account
-from tests.twin24_support import mount_twin24
+from tests.helpers.twin24_support import mount_twin24
 
 # The SDK builds the test class from a fixed config at import time, so the server starts here.
 EMULATOR = Emulator().start()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typing as t
 
-from tests.conftest import fixture_json
 from tests.emulator import Emulator
 from tests.emulator.twin24 import Twin24Account
-from tests.taprun import run_tap
-from tests.twin24_support import mount_twin24
+from tests.helpers.fixture_files import fixture_json
+from tests.helpers.taprun import run_tap
+from tests.helpers.twin24_support import mount_twin24
 
 if t.TYPE_CHECKING:
     from pathlib import Path

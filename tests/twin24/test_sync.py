@@ -14,10 +14,10 @@ import pytest
 
 from tests.emulator import Emulator, FaultPlan
 from tests.emulator.twin24 import DEFAULT_START, Twin24Account
-from tests.hermetic import clean_environ
-from tests.taprun import run_tap
-from tests.twin24_support import mount_twin24
-from tests.twin24_truth import by_id, call_record, message_rows
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.taprun import run_tap
+from tests.helpers.twin24_support import mount_twin24
+from tests.helpers.twin24_truth import by_id, call_record, message_rows
 
 if t.TYPE_CHECKING:
     from pathlib import Path

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from tests.emulator import Emulator
 from tests.emulator.alovoice import AlovoiceAccount
-from tests.taprun import TapRun
+from tests.helpers.taprun import TapRun
 
 # A canary: no output of any run may ever contain it. Its characters need URL-encoding, so
 # the encoded form (which appears in URLs) is checked as well.

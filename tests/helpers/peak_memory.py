@@ -4,7 +4,7 @@ A child's ``ru_maxrss`` counts its parent's size at fork (Linux carries it acros
 tap started by a test process that holds a large emulated account would look as large as it.
 The peak of the process's own address space (``VmHWM``) does not include it.
 
-    python -m tests.peak_memory OUT_FILE MODULE [ARGS...]
+    python -m tests.helpers.peak_memory OUT_FILE MODULE [ARGS...]
 """
 
 from __future__ import annotations

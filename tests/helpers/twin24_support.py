@@ -12,7 +12,7 @@ from tests.emulator.twin24 import DEFAULT_EMAIL, DEFAULT_PASSWORD, Twin24Account
 
 if t.TYPE_CHECKING:
     from tests.emulator import Emulator, Vendor
-    from tests.taprun import TapRun
+    from tests.helpers.taprun import TapRun
 
 TWIN24_EMAIL = "tap-tests@twin24.example"
 TWIN24_PASSWORD = "canary-twin24-password-8f2c41d7e9"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from tests.hermetic import clean_environ
+from tests.helpers.hermetic import clean_environ
 
 
 @dataclass
@@ -65,7 +65,8 @@ def run_tap(
 ) -> TapRun:
     """Run ``python -m module`` with ``config`` (and ``state``) and wait for it to end.
 
-    It runs in ``workdir`` with none of the caller's settings (tests.hermetic), only ``env``.
+    It runs in ``workdir`` with none of the caller's settings (tests.helpers.hermetic), only
+    ``env``.
     """
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -73,7 +74,7 @@ def run_tap(
     config_path.write_text(json.dumps(config, ensure_ascii=False))
     peak_path = workdir / "peak_rss_kb"
     peak_path.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "tests.peak_memory", str(peak_path)]
+    command = [sys.executable, "-m", "tests.helpers.peak_memory", str(peak_path)]
     command += [module, "--config", str(config_path), *args]
     if state is not None:
         state_path = workdir / "state.json"

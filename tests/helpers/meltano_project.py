@@ -20,9 +20,9 @@ from pathlib import Path
 
 from tests.emulator import AIOKK_PREFIX, ALOVOICE_PREFIX, AiokkAccount, AlovoiceAccount, Emulator
 from tests.emulator.twin24 import Twin24Account
-from tests.hermetic import clean_environ, empty_env_file
+from tests.helpers.hermetic import clean_environ, empty_env_file
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MELTANO = Path(sys.executable).with_name("meltano")
 TWIN24_HOSTS = ("iam", "analyse", "cis")
 TAPS = ("tap-aiokk", "tap-twin24", "tap-alovoice")
@@ -40,8 +40,8 @@ def meltano(
     """Run `meltano ARGS` in `project`; its output goes to `log` when given.
 
     Meltano sees only `env` of all TAP_*, TARGET_* and MELTANO_* variables, and `env_file` (by
-    default an empty file) in place of the project's .env (tests.hermetic). It runs in a session
-    of its own, so that a timeout stops its taps and targets too.
+    default an empty file) in place of the project's .env (tests.helpers.hermetic). It runs in a
+    session of its own, so that a timeout stops its taps and targets too.
     """
     environment = clean_environ({"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})})
     with contextlib.ExitStack() as stack:

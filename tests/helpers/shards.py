@@ -25,8 +25,8 @@ from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.hermetic import clean_environ, empty_env_file
-from tests.meltano_project import MELTANO, PROJECT_ROOT, Accounts
+from tests.helpers.hermetic import clean_environ, empty_env_file
+from tests.helpers.meltano_project import MELTANO, PROJECT_ROOT, Accounts
 
 LOADER = "target-postgres"
 # The settings a shard may split its parent's account on, one per shard.

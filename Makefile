@@ -37,7 +37,7 @@ lint: .venv
 	$(UV) run --no-sync ruff format --check .
 
 typecheck: .venv
-	$(UV) run --no-sync mypy tap_aiokk tap_twin24 tap_alovoice tests bench
+	$(UV) run --no-sync mypy tap_aiokk tap_twin24 tap_alovoice tests bench tools
 
 # The scale-out tests take minutes, not seconds: `make scale-out` runs them (CI does).
 SCALE_OUT_TESTS := tests/test_meltano_shards.py tests/test_dagster_example.py
@@ -77,7 +77,7 @@ bench-pipeline: .venv
 
 # The README's first command: all three taps into DuckDB through `meltano run`, no vendor account.
 demo: .venv
-	$(UV) run --no-sync python -m tests.demo
+	$(UV) run --no-sync python -m tools.demo
 
 # README, "Scaling out": the shards of meltano.yml started together, their state in Postgres,
 # one of them killed and resumed; and the Dagster example, in a virtual environment of its own,
@@ -97,8 +97,8 @@ chaos: .venv
 # Rewrites the README's settings tables, the Meltano Hub definitions and meltano.yml's extractors
 # from each tap's --about; tests fail when they drift.
 docs: .venv
-	$(UV) run --no-sync python -m tests.readme_table
-	$(UV) run --no-sync python -m tests.plugin_definitions
+	$(UV) run --no-sync python -m tools.readme_table
+	$(UV) run --no-sync python -m tools.plugin_definitions
 
 # The wheel and the sdist of the three taps, in dist/ (RELEASING.md).
 dist: | $(UV)

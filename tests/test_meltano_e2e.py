@@ -404,7 +404,7 @@ def test_make_demo_loads_and_then_only_what_changed(plugins: None, tmp_path: Pat
         [
             sys.executable,
             "-m",
-            "tests.demo",
+            "tools.demo",
             "--port",
             "0",
             "--dialogs",

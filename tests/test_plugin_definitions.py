@@ -24,7 +24,7 @@ from yamllint import linter
 from yamllint.config import YamlLintConfig
 
 from tests.helpers.meltano_project import meltano
-from tests.plugin_definitions import (
+from tools.plugin_definitions import (
     GENERATED_KEYS,
     MELTANO_YML,
     ROOT,

@@ -29,8 +29,8 @@ from tests.emulator import Emulator
 from tests.helpers.aiokk_truth import finished
 from tests.helpers.hermetic import clean_environ
 from tests.helpers.meltano_project import PROJECT_ROOT, Accounts
-from tests.plugin_definitions import Release
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
+from tools.plugin_definitions import Release
 
 README = PROJECT_ROOT / "README.md"
 QUICK_START, SCHEDULING = "Quick start", "Scheduling"

@@ -1,6 +1,6 @@
 """This repository's Meltano project (meltano.yml), run the way its users run it.
 
-Shared by `make demo` (tests/demo.py) and the end-to-end tests: three vendor accounts with
+Shared by `make demo` (tools/demo.py) and the end-to-end tests: three vendor accounts with
 realistic content on one loopback emulator, the environment variables that point the project's
 extractors at it (Meltano ranks them above meltano.yml), the changes a second run should pick
 up, and `meltano` itself, with its state in a system database the caller chooses.

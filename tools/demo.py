@@ -122,7 +122,7 @@ def load(number: int, env: dict[str, str], output: Path) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tests.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__)
     parser.add_argument("--port", type=int, default=PORT, help="0 picks a free port")
     parser.add_argument("--dialogs", type=int, default=3000)
     parser.add_argument("--calls", type=int, default=3000)

@@ -5,8 +5,10 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
 SDK_NEXT := 0.55.0b7
 
-.PHONY: test test-sdk-next lint typecheck pytest bench bench-pipeline chaos demo docs dist kit lock clean scale-out
+.PHONY: test test-slow test-sdk-next lint typecheck pytest bench bench-pipeline chaos demo docs dist kit lock clean scale-out
 
+# `make test` leaves out the tests marked `slow` (end-to-end runs of a minute or more: Meltano,
+# the largest syncs, the distribution build); `make test-slow` runs them. CI runs both.
 test: .venv lint typecheck pytest
 
 # uv is the only tool taken from outside the project; install it locally when missing.
@@ -39,11 +41,16 @@ lint: .venv
 typecheck: .venv
 	$(UV) run --no-sync mypy tap_aiokk tap_twin24 tap_alovoice tests bench tools
 
-# The scale-out tests take minutes, not seconds: `make scale-out` runs them (CI does).
+# The scale-out tests take minutes, not seconds, and need a Dagster environment of their own:
+# `make scale-out` runs them, and `make test-slow` calls it.
 SCALE_OUT_TESTS := tests/test_meltano_shards.py tests/test_dagster_example.py
 
 pytest: .venv
-	$(UV) run --no-sync pytest $(addprefix --ignore=,$(SCALE_OUT_TESTS))
+	$(UV) run --no-sync pytest -m "not slow" $(addprefix --ignore=,$(SCALE_OUT_TESTS))
+
+test-slow: .venv
+	$(UV) run --no-sync pytest -m slow $(addprefix --ignore=,$(SCALE_OUT_TESTS))
+	$(MAKE) scale-out
 
 # The next singer-sdk, a pre-release pinned here, in a venv of its own with the lock's other pins:
 # the taps' own modules and CLIs (the rules, settings, state, errors, secrets, the alovoice

@@ -28,6 +28,9 @@ from tests.helpers.meltano_project import MELTANO, PROJECT_ROOT, Accounts
 from tests.helpers.shards import shards, split
 from tests.test_meltano_e2e import POSTGRES, SECRETS, plugins, postgres_connection  # noqa: F401
 
+# Minutes of Meltano runs: `make scale-out`, which `make test-slow` calls.
+pytestmark = pytest.mark.slow
+
 EXAMPLE = PROJECT_ROOT / "examples" / "dagster"
 PYTHON = EXAMPLE / ".venv" / "bin" / "python"
 SHARD = "tap-twin24-tasks-b"

@@ -28,6 +28,9 @@ from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
 from tests.helpers.meltano_project import Accounts, meltano
 from tools.plugin_definitions import MELTANO_YML, ROOT, TAPS, Release, hub_path
 
+# Builds the wheel and the sdist, installs them and runs Meltano: `make test-slow`.
+pytestmark = pytest.mark.slow
+
 RELEASE = Release.read()
 UV_CANDIDATES = ("uv", str(ROOT / ".tools" / "bin" / "uv"))
 # Inside the packages: each tap's Hub definition. Beside them in the sdist: the documents.

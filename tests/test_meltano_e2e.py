@@ -34,6 +34,9 @@ from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, Changes, insta
 from tests.helpers.twin24_truth import call_record, message_rows
 from tests.helpers.warehouse import Warehouse, instant, loose
 
+# Every test here runs Meltano (minutes in all): `make test-slow`.
+pytestmark = pytest.mark.slow
+
 POSTGRES = {"host": "127.0.0.1", "port": "5432", "user": "postgres", "dbname": "test"}
 AIOKK_ZONE = "Asia/Almaty"
 # Canaries: none may appear in meltano's output, which holds the taps' and targets' logs.

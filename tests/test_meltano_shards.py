@@ -52,6 +52,9 @@ from tests.test_meltano_e2e import (
     written_after,
 )
 
+# Minutes of Meltano runs: `make scale-out`, which `make test-slow` calls.
+pytestmark = pytest.mark.slow
+
 README = PROJECT_ROOT / "README.md"
 KILLED = "tap-twin24-tasks-a"
 SCHEMAS = {"tap-aiokk": "tap_aiokk", "tap-twin24": "tap_twin24", "tap-alovoice": "tap_alovoice"}

@@ -274,6 +274,7 @@ def test_generated_files_are_current(abouts: dict[str, About]) -> None:
     assert stale_files(rendered(abouts)) == [], "run `make docs`"
 
 
+@pytest.mark.slow  # a Meltano project with every extractor installed
 def test_meltano_accepts_the_extractors(definitions: dict[str, Plugin], tmp_path: Path) -> None:
     """meltano reads every setting of the demo environment as declared, secrets redacted; and
     the same check fails on a copy of the project where aiokk's token is not marked sensitive

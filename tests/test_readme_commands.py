@@ -350,6 +350,7 @@ def state_ids(listing: subprocess.CompletedProcess[str]) -> set[str]:
     return set(re.findall(r"^\S+:\S+-to-\S+$", listing.stdout, re.MULTILINE))
 
 
+@pytest.mark.slow  # Meltano installs and runs the project
 def test_your_own_accounts_and_the_cron_line(project: Path, tmp_path: Path) -> None:
     """The Meltano commands of "2. Your own accounts" and the cron line, in order of use:
     config test, run, the cron line's job, state list, state clear, state list.

@@ -24,6 +24,9 @@ import pytest
 
 from tests.helpers.meltano_project import PROJECT_ROOT, TAPS, install, meltano
 
+# Installs target-snowflake with Meltano and dumps each tap's catalog: `make test-slow`.
+pytestmark = pytest.mark.slow
+
 LOADER = "target-snowflake"
 LOADER_PYTHON = PROJECT_ROOT / ".meltano" / "loaders" / LOADER / "venv" / "bin" / "python"
 SCRIPT = Path(__file__).parent / "helpers" / "snowflake_columns.py"

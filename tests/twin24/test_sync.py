@@ -33,6 +33,7 @@ def _at(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+@pytest.mark.slow  # minutes: 120,000 calls
 def test_120000_calls_with_60000_in_one_hour_arrive_exactly(
     emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -90,6 +91,7 @@ def test_an_incremental_rerun_emits_exactly_the_updated_calls(
     assert third.records("calls") == []
 
 
+@pytest.mark.slow
 def test_a_sync_killed_half_way_resumes_from_its_last_state(
     emulator: Emulator, tmp_path: Path
 ) -> None:
@@ -175,6 +177,7 @@ def test_20_percent_faults_lose_and_duplicate_nothing(emulator: Emulator, tmp_pa
     assert "Retry 1 of 12" in run.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cap_mode", ["empty", "400"])
 def test_both_ends_inclusive_and_either_cap_answer(
     emulator: Emulator, tmp_path: Path, cap_mode: str

@@ -5,8 +5,10 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
 SDK_NEXT := 0.55.0b7
 
-.PHONY: test test-sdk-next lint typecheck pytest bench bench-pipeline chaos demo docs dist kit lock clean scale-out
+.PHONY: test test-slow test-sdk-next lint typecheck pytest bench bench-pipeline chaos demo docs dist kit lock clean scale-out
 
+# `make test` leaves out the tests marked `slow` (end-to-end runs of a minute or more: Meltano,
+# the largest syncs, the distribution build); `make test-slow` runs them. CI runs both.
 test: .venv lint typecheck pytest
 
 # uv is the only tool taken from outside the project; install it locally when missing.
@@ -37,21 +39,30 @@ lint: .venv
 	$(UV) run --no-sync ruff format --check .
 
 typecheck: .venv
-	$(UV) run --no-sync mypy tap_aiokk tap_twin24 tap_alovoice tests bench
+	$(UV) run --no-sync mypy tap_aiokk tap_twin24 tap_alovoice tests bench tools
 
-# The scale-out tests take minutes, not seconds: `make scale-out` runs them (CI does).
+# The scale-out tests take minutes, not seconds, and need a Dagster environment of their own:
+# `make scale-out` runs them, and `make test-slow` calls it.
 SCALE_OUT_TESTS := tests/test_meltano_shards.py tests/test_dagster_example.py
 
 pytest: .venv
-	$(UV) run --no-sync pytest $(addprefix --ignore=,$(SCALE_OUT_TESTS))
+	$(UV) run --no-sync pytest -m "not slow" $(addprefix --ignore=,$(SCALE_OUT_TESTS))
+
+test-slow: .venv
+	$(UV) run --no-sync pytest -m slow $(addprefix --ignore=,$(SCALE_OUT_TESTS))
+	$(MAKE) scale-out
 
 # The next singer-sdk, a pre-release pinned here, in a venv of its own with the lock's other pins:
 # the taps' own modules and CLIs (the rules, settings, state, errors, secrets, the alovoice
 # pipeline), not the Meltano end-to-end runs, which load the same taps.
 SDK_NEXT_TESTS := tests/test_kit.py tests/test_user_input.py tests/test_redaction.py \
-	tests/test_installed_modules.py tests/test_aiokk_cli.py tests/test_twin24_cli.py \
-	tests/test_alovoice_cli.py tests/test_aiokk_errors.py tests/test_alovoice_errors.py \
-	tests/test_alovoice_pipeline.py tests/test_alovoice_timing.py
+	tests/test_installed_modules.py tests/aiokk/test_cli.py tests/twin24/test_cli.py \
+	tests/alovoice/test_cli.py tests/aiokk/test_errors.py tests/twin24/test_errors.py \
+	tests/alovoice/test_errors.py tests/alovoice/test_pipeline.py tests/alovoice/test_timing.py \
+	tests/kit tests/aiokk/test_bookmark.py tests/aiokk/test_body.py tests/aiokk/test_pagination.py \
+	tests/twin24/test_bookmark.py tests/twin24/test_pagination.py tests/twin24/test_auth.py \
+	tests/twin24/test_windows.py tests/alovoice/test_lifecycle.py tests/alovoice/test_ledger.py \
+	tests/alovoice/test_schedule.py
 .venv-sdk-next: pyproject.toml requirements.lock Makefile | $(UV)
 	$(UV) venv --quiet --allow-existing .venv-sdk-next
 	grep -v '^singer-sdk==' requirements.lock > .venv-sdk-next/requirements.txt
@@ -77,7 +88,7 @@ bench-pipeline: .venv
 
 # The README's first command: all three taps into DuckDB through `meltano run`, no vendor account.
 demo: .venv
-	$(UV) run --no-sync python -m tests.demo
+	$(UV) run --no-sync python -m tools.demo
 
 # README, "Scaling out": the shards of meltano.yml started together, their state in Postgres,
 # one of them killed and resumed; and the Dagster example, in a virtual environment of its own,
@@ -97,8 +108,8 @@ chaos: .venv
 # Rewrites the README's settings tables, the Meltano Hub definitions and meltano.yml's extractors
 # from each tap's --about; tests fail when they drift.
 docs: .venv
-	$(UV) run --no-sync python -m tests.readme_table
-	$(UV) run --no-sync python -m tests.plugin_definitions
+	$(UV) run --no-sync python -m tools.readme_table
+	$(UV) run --no-sync python -m tools.plugin_definitions
 
 # The wheel and the sdist of the three taps, in dist/ (RELEASING.md).
 dist: | $(UV)

@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 from tests.emulator import AiokkAccount, Emulator
-from tests.taprun import run_tap
+from tests.helpers.taprun import run_tap
 
 TOKEN = "bench-token"
 CALL_TYPES = (1, 2, 3, 4)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from tests.emulator import Emulator, Request, Response
 from tests.emulator.alovoice import AlovoiceAccount
-from tests.taprun import run_tap
+from tests.helpers.taprun import run_tap
 
 TOKEN = "bench-token"
 DEFAULT_CONCURRENCY = 8  # tap-alovoice's max_concurrency default

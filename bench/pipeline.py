@@ -43,8 +43,8 @@ from bench.bulk_floor import duckdb_floor, postgres_floor, split_records
 from bench.process_peaks import PeakWatch
 from tests.emulator import AIOKK_PREFIX, ALOVOICE_PREFIX, AiokkAccount, AlovoiceAccount, Emulator
 from tests.emulator.twin24 import Twin24Account
-from tests.hermetic import clean_environ, empty_env_file
-from tests.meltano_project import MELTANO, PROJECT_ROOT, meltano
+from tests.helpers.hermetic import clean_environ, empty_env_file
+from tests.helpers.meltano_project import MELTANO, PROJECT_ROOT, meltano
 
 if t.TYPE_CHECKING:
     from tests.emulator import Request, Response, Vendor

@@ -21,8 +21,8 @@ from pathlib import Path
 import psycopg
 
 from tests.emulator import Emulator
-from tests.meltano_project import Accounts, meltano
-from tests.shards import finish, shards, split, started
+from tests.helpers.meltano_project import Accounts, meltano
+from tests.helpers.shards import finish, shards, split, started
 from tests.test_meltano_shards import tables_step
 
 SECRETS = {"token": "bench-token", "email": "bench@twin24.example", "password": "bench-pw"}

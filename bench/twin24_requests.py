@@ -21,8 +21,8 @@ from pathlib import Path
 
 from tests.emulator import Emulator
 from tests.emulator.twin24 import Twin24Account
-from tests.taprun import TapRun, run_tap
-from tests.twin24_support import mount_twin24
+from tests.helpers.taprun import TapRun, run_tap
+from tests.helpers.twin24_support import mount_twin24
 
 TWO_YEARS = timedelta(days=730)
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from bench import twin24_requests
 from tests.emulator import Emulator
 from tests.emulator.twin24 import Twin24Account
-from tests.hermetic import clean_environ
-from tests.taprun import run_tap
-from tests.twin24_support import TWIN24_EMAIL, TWIN24_PASSWORD, mount_twin24
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.taprun import run_tap
+from tests.helpers.twin24_support import TWIN24_EMAIL, TWIN24_PASSWORD, mount_twin24
 
 CALL_RECORDS = '{"type":"RECORD","stream":"call'
 """calls and call_messages lines (the tap also exports the few tasks; the floor does not)."""
@@ -36,7 +36,13 @@ def run_floor(config: dict[str, object], workdir: Path) -> tuple[float, float, i
         str(config["end_date"]),
     ]
     peak_path = workdir / "floor_peak_kb"
-    command = [sys.executable, "-m", "tests.peak_memory", str(peak_path), "bench.twin24_floor"]
+    command = [
+        sys.executable,
+        "-m",
+        "tests.helpers.peak_memory",
+        str(peak_path),
+        "bench.twin24_floor",
+    ]
     started = time.monotonic()
     with out_path.open("wb") as out:
         subprocess.run(

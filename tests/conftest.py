@@ -1,19 +1,17 @@
-"""Fixtures shared by the tap tests: a running emulator and a canary token; no caller's settings."""
+"""Fixtures shared by the tests: a running emulator, and none of the caller's settings.
+
+The helpers tests import live in tests/helpers/."""
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 import typing as t
-from pathlib import Path
 
 import pytest
 
-from tests.emulator import AiokkAccount, Emulator
-from tests.hermetic import clean_environ
+from tests.emulator import Emulator
+from tests.helpers.hermetic import clean_environ
 
-FIXTURES = Path(__file__).parent / "fixtures"
 _UNDO = pytest.StashKey[pytest.MonkeyPatch]()
 
 
@@ -34,42 +32,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     config.stash[_UNDO].undo()
 
 
-def fixture_json(name: str) -> t.Any:
-    """A JSON file copied from the vendors' pages, such as their example bodies."""
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-# A canary: no output of any run may ever contain it.
-AIOKK_TOKEN = "canary-aiokk-token-5d1f0e7a9b"
-
-
 @pytest.fixture
 def emulator() -> t.Iterator[Emulator]:
     with Emulator() as server:
         yield server
-
-
-def aiokk_account(**kwargs: t.Any) -> AiokkAccount:
-    """A synthetic account whose token is the canary."""
-    kwargs.setdefault("token", AIOKK_TOKEN)
-    return AiokkAccount(**kwargs)
-
-
-def dialog_with_id(raw: t.Mapping[str, t.Any], dialog_id: int) -> dict[str, t.Any]:
-    """A deep copy of a raw dialog under another id, for hand-built accounts."""
-    dialog = copy.deepcopy(dict(raw))
-    dialog["call"]["dialogId"] = dialog_id
-    return dialog
-
-
-def mount_aiokk(emulator: Emulator, account: AiokkAccount) -> dict[str, t.Any]:
-    """Serve ``account`` and return a tap config that reads it quickly and retries a lot."""
-    emulator.mount("/aiokk", account)
-    return {
-        "api_url": f"{emulator.url}/aiokk",
-        "token": AIOKK_TOKEN,
-        "timezone": "Asia/Almaty",
-        "request_timeout": 1,
-        "max_retries": 10,
-        "backoff_ms": 50,
-    }

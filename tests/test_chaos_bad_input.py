@@ -10,7 +10,7 @@ import pytest
 
 from tests.chaos import bad_input
 from tests.chaos.bad_input_judge import DELIVER, Expect, judge, stops, warns
-from tests.taprun import TapRun
+from tests.helpers.taprun import TapRun
 
 if t.TYPE_CHECKING:
     from pathlib import Path

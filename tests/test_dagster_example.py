@@ -17,16 +17,21 @@ import os
 import subprocess
 import typing as t
 import uuid
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.emulator import Emulator
-from tests.hermetic import clean_environ, empty_env_file
-from tests.meltano_project import MELTANO, PROJECT_ROOT, Accounts
-from tests.shards import shards, split
+from tests.helpers.hermetic import clean_environ, empty_env_file
+from tests.helpers.meltano_project import MELTANO, PROJECT_ROOT, Accounts
+from tests.helpers.shards import shards, split
 from tests.test_meltano_e2e import POSTGRES, SECRETS, plugins, postgres_connection  # noqa: F401
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+# Minutes of Meltano runs: `make scale-out`, which `make test-slow` calls.
+pytestmark = pytest.mark.slow
 
 EXAMPLE = PROJECT_ROOT / "examples" / "dagster"
 PYTHON = EXAMPLE / ".venv" / "bin" / "python"
@@ -56,7 +61,7 @@ def dagster() -> Path:
 
 def test_one_shard_runs_through_the_dagster_job(
     dagster: Path,
-    plugins: None,  # noqa: F811
+    plugins: None,  # noqa: F811, ARG001
     tmp_path: Path,
 ) -> None:
     admin = postgres_connection()

@@ -18,15 +18,20 @@ import tarfile
 import typing as t
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
 from tests.emulator import Emulator
-from tests.hermetic import NEUTRAL_CWD, clean_environ
-from tests.meltano_project import Accounts, meltano
-from tests.plugin_definitions import MELTANO_YML, ROOT, TAPS, Release, hub_path
+from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
+from tests.helpers.meltano_project import Accounts, meltano
+from tools.plugin_definitions import MELTANO_YML, ROOT, TAPS, Release, hub_path
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+# Builds the wheel and the sdist, installs them and runs Meltano: `make test-slow`.
+pytestmark = pytest.mark.slow
 
 RELEASE = Release.read()
 UV_CANDIDATES = ("uv", str(ROOT / ".tools" / "bin" / "uv"))
@@ -85,7 +90,7 @@ def test_the_wheel_holds_the_taps_definitions_readme_and_license(dist: Dist) -> 
     # The README is the long description, whole.
     assert (ROOT / "README.md").read_text(encoding="utf-8").strip() in metadata
     assert {f"{tap} = {TAPS[tap].module}.tap:main" for tap in TAPS} <= set(scripts.splitlines())
-    assert not any(name.startswith(("tests/", "bench/", "kit/")) for name in names), names
+    assert not any(name.startswith(("tests/", "tools/", "bench/", "kit/")) for name in names), names
 
 
 def test_the_sdist_holds_the_definitions_readme_license_and_changelog(dist: Dist) -> None:
@@ -103,7 +108,7 @@ def test_the_sdist_holds_the_definitions_readme_license_and_changelog(dist: Dist
             assert read(name) == (ROOT / name).read_bytes(), name
         for tap in TAPS:
             assert read(f"{TAPS[tap].module}/meltano-hub.yml") == hub_path(tap).read_bytes()
-    assert not any(re.match(rf"{top}/(tests|bench|plugins|output)/", n) for n in names)
+    assert not any(re.match(rf"{top}/(tests|tools|bench|plugins|output)/", n) for n in names)
 
 
 @pytest.fixture(scope="module")

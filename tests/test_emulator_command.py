@@ -10,14 +10,14 @@ import typing as t
 
 import requests
 
-from tests.conftest import AIOKK_TOKEN
-from tests.hermetic import clean_environ
-from tests.twin24_support import TWIN24_PASSWORD
+from tests.helpers.aiokk_support import AIOKK_TOKEN
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.twin24_support import TWIN24_PASSWORD
 
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-from tests.taprun import run_tap
+from tests.helpers.taprun import run_tap
 
 
 def test_command_serves_a_tap_and_stops_on_sigterm(tmp_path: Path) -> None:

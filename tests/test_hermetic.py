@@ -2,9 +2,9 @@
 
 A .env in the checkout and the same variables in the test process point every tap and target
 at a canary (a loopback listener that records each connection) and narrow what the taps
-select. The taps started by tests.taprun (given --config=ENV on top of their config file, so
+select. The taps started by tests.helpers.taprun (given --config=ENV on top of their config file, so
 that they do look at variables and .env) must still read the emulator, all of it; `meltano
-config print` started by tests.meltano_project must still resolve meltano.yml's values.
+config print` started by tests.helpers.meltano_project must still resolve meltano.yml's values.
 """
 
 from __future__ import annotations
@@ -17,20 +17,23 @@ import threading
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.aiokk_truth import finished
-from tests.alovoice_support import alovoice_account, mount_alovoice
-from tests.conftest import aiokk_account, mount_aiokk
-from tests.emulator import Emulator
 from tests.emulator.twin24 import Twin24Account
-from tests.hermetic import foreign
-from tests.meltano_project import PROJECT_ROOT, meltano
-from tests.taprun import TapRun, run_tap
-from tests.twin24_support import mount_twin24
+from tests.helpers.aiokk_support import aiokk_account, mount_aiokk
+from tests.helpers.aiokk_truth import finished
+from tests.helpers.alovoice_support import alovoice_account, mount_alovoice
+from tests.helpers.hermetic import foreign
+from tests.helpers.meltano_project import PROJECT_ROOT, meltano
+from tests.helpers.taprun import TapRun, run_tap
+from tests.helpers.twin24_support import mount_twin24
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.emulator import Emulator
 
 MELTANO_PLUGINS = ("tap-aiokk", "tap-twin24", "tap-alovoice", "target-postgres")
 URL_SETTINGS = {
@@ -133,7 +136,10 @@ def test_the_session_has_none_of_the_callers_settings() -> None:
 
 
 def test_taps_read_the_emulator_only(
-    poisoned: dict[str, str], canary: Canary, emulator: Emulator, tmp_path: Path
+    poisoned: dict[str, str],  # noqa: ARG001 (a fixture used for its effect)
+    canary: Canary,
+    emulator: Emulator,
+    tmp_path: Path,
 ) -> None:
     aiokk = aiokk_account(dialogs=40, seed=5)
     twin24 = Twin24Account(calls=200, seed=5)
@@ -180,7 +186,7 @@ def test_meltano_resolves_meltano_yml_only(
             timeout=120,
         )
         assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-        return t.cast(dict[str, t.Any], json.loads(result.stdout))
+        return t.cast("dict[str, t.Any]", json.loads(result.stdout))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         printed = dict(zip(MELTANO_PLUGINS, pool.map(config_print, MELTANO_PLUGINS), strict=True))
@@ -220,4 +226,4 @@ def demo_config(plugin: str) -> dict[str, t.Any]:
     project = yaml.safe_load((PROJECT_ROOT / "meltano.yml").read_text(encoding="utf-8"))
     demo = next(e for e in project["environments"] if e["name"] == "demo")
     extractors = demo["config"]["plugins"]["extractors"]
-    return t.cast(dict[str, t.Any], next(e for e in extractors if e["name"] == plugin)["config"])
+    return t.cast("dict[str, t.Any]", next(e for e in extractors if e["name"] == plugin)["config"])

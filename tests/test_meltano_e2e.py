@@ -18,7 +18,6 @@ import typing as t
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -26,13 +25,19 @@ import psycopg
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.aiokk_truth import finished
-from tests.alovoice_support import expected_fragments, expected_tags
 from tests.emulator import Emulator
-from tests.hermetic import clean_environ
-from tests.meltano_project import PROJECT_ROOT, Accounts, Changes, install, meltano, run_all
-from tests.twin24_truth import call_record, message_rows
-from tests.warehouse import Warehouse, instant, loose
+from tests.helpers.aiokk_truth import finished
+from tests.helpers.alovoice_support import expected_fragments, expected_tags
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, Changes, install, meltano, run_all
+from tests.helpers.twin24_truth import call_record, message_rows
+from tests.helpers.warehouse import Warehouse, instant, loose
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+# Every test here runs Meltano (minutes in all): `make test-slow`.
+pytestmark = pytest.mark.slow
 
 POSTGRES = {"host": "127.0.0.1", "port": "5432", "user": "postgres", "dbname": "test"}
 AIOKK_ZONE = "Asia/Almaty"
@@ -227,7 +232,9 @@ def written_after(load: Load, stream: str, moment: datetime) -> set[Key]:
 
 @pytest.fixture(scope="module", params=["target-postgres", "target-duckdb"])
 def load(
-    request: pytest.FixtureRequest, plugins: None, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    plugins: None,  # noqa: ARG001 (a fixture used for its effect)
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> t.Iterator[Load]:
     loader: str = request.param
     workdir = tmp_path_factory.mktemp(loader)
@@ -398,13 +405,13 @@ def test_no_secret_in_meltano_output(load: Load) -> None:
     assert json.dumps(SECRETS["token"]) not in text
 
 
-def test_make_demo_loads_and_then_only_what_changed(plugins: None, tmp_path: Path) -> None:
+def test_make_demo_loads_and_then_only_what_changed(plugins: None, tmp_path: Path) -> None:  # noqa: ARG001 (a fixture used for its effect, or a signature the caller fixes)
     """`make demo` at a small scale: it checks its own second run and exits 1 when it lies."""
     result = subprocess.run(
         [
             sys.executable,
             "-m",
-            "tests.demo",
+            "tools.demo",
             "--port",
             "0",
             "--dialogs",
@@ -443,7 +450,7 @@ def jsonl_settings(accounts: Accounts, emulator: Emulator, tmp_path: Path) -> di
     }
 
 
-def test_target_jsonl_writes_every_call(plugins: None, tmp_path: Path) -> None:
+def test_target_jsonl_writes_every_call(plugins: None, tmp_path: Path) -> None:  # noqa: ARG001 (a fixture used for its effect, or a signature the caller fixes)
     """The third loader: tap-twin24's calls land in calls.jsonl, each call once."""
     accounts = Accounts.build(
         dialogs=1, calls=120, recordings=1, call_ids_file=tmp_path / "ids.txt", secrets=SECRETS
@@ -508,7 +515,7 @@ def declared_numbers() -> dict[str, set[str]]:
     }
 
 
-def test_every_number_comes_from_the_environment_and_dotenv(plugins: None, tmp_path: Path) -> None:
+def test_every_number_comes_from_the_environment_and_dotenv(plugins: None, tmp_path: Path) -> None:  # noqa: ARG001 (a fixture used for its effect, or a signature the caller fixes)
     """Meltano 4.4 passes each whole-number setting from an environment variable and from .env
     (half of them each way) to the taps, which take them: every tap loads every row."""
     assert declared_numbers() == {
@@ -570,7 +577,10 @@ def test_every_number_comes_from_the_environment_and_dotenv(plugins: None, tmp_p
     ],
 )
 def test_a_bad_state_through_meltano_run_is_one_error_line(
-    plugins: None, tmp_path: Path, tap: str, state: dict[str, t.Any]
+    plugins: None,  # noqa: ARG001 (a fixture used for its effect)
+    tmp_path: Path,
+    tap: str,
+    state: dict[str, t.Any],
 ) -> None:
     """A state set by hand in the wrong shape: the tap says so once, Meltano stops the run."""
     accounts = Accounts.build(

@@ -21,15 +21,24 @@ import time
 import typing as t
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.emulator import Emulator, Request, Response
-from tests.hermetic import clean_environ, empty_env_file
-from tests.meltano_project import MELTANO, PROJECT_ROOT, Accounts, Changes
-from tests.shards import LOADER, Shard, Split, finish, refresh_call_lists, shards, split, started
+from tests.helpers.hermetic import clean_environ, empty_env_file
+from tests.helpers.meltano_project import MELTANO, PROJECT_ROOT, Accounts, Changes
+from tests.helpers.shards import (
+    LOADER,
+    Shard,
+    Split,
+    finish,
+    refresh_call_lists,
+    shards,
+    split,
+    started,
+)
+from tests.helpers.warehouse import Warehouse, instant
 from tests.test_meltano_e2e import (
     POSTGRES,
     SECRETS,
@@ -41,7 +50,12 @@ from tests.test_meltano_e2e import (
     postgres_connection,
     written_after,
 )
-from tests.warehouse import Warehouse, instant
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+# Minutes of Meltano runs: `make scale-out`, which `make test-slow` calls.
+pytestmark = pytest.mark.slow
 
 README = PROJECT_ROOT / "README.md"
 KILLED = "tap-twin24-tasks-a"
@@ -74,7 +88,7 @@ class Paced:
     def handle(self, request: Request) -> Response:
         if self.on and set(request.query.get("taskId", [])) & self.tasks:
             time.sleep(self.seconds)
-        return t.cast(Response, self.vendor.handle(request))
+        return t.cast("Response", self.vendor.handle(request))
 
 
 @dataclass
@@ -106,7 +120,7 @@ def parsed(value: t.Any) -> t.Any:
 
 @pytest.fixture(scope="module")
 def sharded(
-    plugins: None,  # noqa: F811
+    plugins: None,  # noqa: F811, ARG001
     tmp_path_factory: pytest.TempPathFactory,
 ) -> t.Iterator[Sharded]:
     workdir = tmp_path_factory.mktemp("shards")

@@ -9,11 +9,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import subprocess
 import tomllib
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -23,8 +21,8 @@ from referencing.jsonschema import DRAFT7
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
-from tests.meltano_project import meltano
-from tests.plugin_definitions import (
+from tests.helpers.meltano_project import meltano
+from tools.plugin_definitions import (
     GENERATED_KEYS,
     MELTANO_YML,
     ROOT,
@@ -38,6 +36,10 @@ from tests.plugin_definitions import (
     release_gaps,
     rendered,
 )
+
+if t.TYPE_CHECKING:
+    import subprocess
+    from pathlib import Path
 
 Plugin = dict[str, t.Any]
 About = dict[str, t.Any]
@@ -125,7 +127,7 @@ def about_disagreements(plugin: Plugin, about: About) -> list[str]:
         problems.append(f"capabilities {plugin.get('capabilities')} != {about['capabilities']}")
     for key in ("name", "executable"):
         if plugin.get(key) != about["name"]:
-            problems.append(f"{key} {plugin.get(key)!r} is not the tap's name {about['name']!r}")
+            problems.append(f"{key} {plugin.get(key)!r} is not the tap's name {about['name']!r}")  # noqa: PERF401
     if plugin.get("supported_python_versions") != about["supported_python_versions"]:
         problems.append("supported_python_versions differ")
     properties = about["settings"]["properties"]
@@ -274,6 +276,7 @@ def test_generated_files_are_current(abouts: dict[str, About]) -> None:
     assert stale_files(rendered(abouts)) == [], "run `make docs`"
 
 
+@pytest.mark.slow  # a Meltano project with every extractor installed
 def test_meltano_accepts_the_extractors(definitions: dict[str, Plugin], tmp_path: Path) -> None:
     """meltano reads every setting of the demo environment as declared, secrets redacted; and
     the same check fails on a copy of the project where aiokk's token is not marked sensitive

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.readme_table import README, TAPS, documented_table, settings_table
+from tools.readme_table import README, TAPS, documented_table, settings_table
 
 
 @pytest.mark.parametrize(("tap", "module"), TAPS.items())

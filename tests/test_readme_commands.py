@@ -3,8 +3,8 @@
 The fenced ```bash and ```cron blocks of "Quick start" and "Scheduling" are parsed by section,
 and each is run by one test below (a changed command is tested as changed; a new block that no
 test runs fails `test_every_block_is_run_by_a_test`). Every subprocess gets the environment
-without the caller's TAP_*, TARGET_* and MELTANO_* variables (tests.hermetic), and none reads
-the checkout's `.env`: the Meltano commands run in a project folder of their own.
+without the caller's TAP_*, TARGET_* and MELTANO_* variables (tests.helpers.hermetic), and none
+reads the checkout's `.env`: the Meltano commands run in a project folder of their own.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from pathlib import Path
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.aiokk_truth import finished
 from tests.emulator import Emulator
-from tests.hermetic import clean_environ
-from tests.meltano_project import PROJECT_ROOT, Accounts
-from tests.plugin_definitions import Release
+from tests.helpers.aiokk_truth import finished
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.meltano_project import PROJECT_ROOT, Accounts
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
+from tools.plugin_definitions import Release
 
 README = PROJECT_ROOT / "README.md"
 QUICK_START, SCHEDULING = "Quick start", "Scheduling"
@@ -221,7 +221,7 @@ def test_every_block_is_run_by_a_test() -> None:
             assert "state clear" not in command or "--force" in command, command
 
 
-def test_running_a_tap_by_hand(tmp_path: Path, checkout_venv: Path) -> None:
+def test_running_a_tap_by_hand(tmp_path: Path, checkout_venv: Path) -> None:  # noqa: ARG001 (a fixture used for its effect, or a signature the caller fixes)
     """The block runs as a bash script from the checkout, which its `.venv/bin/...` and
     `python -m tests.emulator` need, with these substitutions only:
 
@@ -350,6 +350,7 @@ def state_ids(listing: subprocess.CompletedProcess[str]) -> set[str]:
     return set(re.findall(r"^\S+:\S+-to-\S+$", listing.stdout, re.MULTILINE))
 
 
+@pytest.mark.slow  # Meltano installs and runs the project
 def test_your_own_accounts_and_the_cron_line(project: Path, tmp_path: Path) -> None:
     """The Meltano commands of "2. Your own accounts" and the cron line, in order of use:
     config test, run, the cron line's job, state list, state clear, state list.

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import typing as t
-from pathlib import Path
 
 import pytest
 
 from tests.emulator import Emulator
-from tests.taprun import run_tap
+from tests.helpers.taprun import run_tap
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
 
 CONFIGS: dict[str, dict[str, t.Any]] = {
     "tap_aiokk": {"token": "canary-schema-token-41d2"},
@@ -33,7 +35,7 @@ URLS = {
 @pytest.mark.parametrize("module", sorted(CONFIGS))
 def test_schemas_come_from_the_catalog(module: str, tmp_path: Path) -> None:
     with Emulator() as emulator:  # nothing mounted: any request would fail the run
-        config = CONFIGS[module] | {name: emulator.url for name in URLS[module]}
+        config = CONFIGS[module] | dict.fromkeys(URLS[module], emulator.url)
         discovered = run_tap(module, config, tmp_path / "discover", args=["--discover"])
         assert discovered.exit_code == 0, discovered.stderr[-2000:]
         catalog = json.loads(discovered.stdout)

@@ -20,19 +20,19 @@ from datetime import datetime
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
-from tests.aiokk_truth import criteria_keys, finished, signal_keys
-from tests.alovoice_support import (
+from tests.emulator import AiokkAccount, Emulator
+from tests.emulator.twin24 import Twin24Account
+from tests.helpers.aiokk_truth import criteria_keys, finished, signal_keys
+from tests.helpers.alovoice_support import (
     alovoice_account,
     expected_fragments,
     expected_tags,
     mount_alovoice,
 )
-from tests.conftest import fixture_json
-from tests.emulator import AiokkAccount, Emulator
-from tests.emulator.twin24 import Twin24Account
-from tests.taprun import TapRun, run_tap
-from tests.twin24_support import mount_twin24
-from tests.twin24_truth import message_rows
+from tests.helpers.fixture_files import fixture_json
+from tests.helpers.taprun import TapRun, run_tap
+from tests.helpers.twin24_support import mount_twin24
+from tests.helpers.twin24_truth import message_rows
 
 if t.TYPE_CHECKING:
     from pathlib import Path

@@ -12,21 +12,25 @@ import subprocess
 import sys
 import typing as t
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from singer_sdk import Tap
 
 from tap_aiokk.tap import TapAiokk
 from tap_alovoice.tap import TapAlovoice
 from tap_twin24.tap import TapTwin24
-from tests.alovoice_support import alovoice_account, mount_alovoice
-from tests.conftest import aiokk_account, mount_aiokk
-from tests.emulator import Emulator
 from tests.emulator.twin24 import Twin24Account
-from tests.hermetic import clean_environ
-from tests.taprun import TapRun, run_tap
-from tests.twin24_support import mount_twin24
+from tests.helpers.aiokk_support import aiokk_account, mount_aiokk
+from tests.helpers.alovoice_support import alovoice_account, mount_alovoice
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.taprun import TapRun, run_tap
+from tests.helpers.twin24_support import mount_twin24
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+    from singer_sdk import Tap
+
+    from tests.emulator import Emulator
 
 # The discard port: nothing listens there on a test machine. The URL carries credentials, which
 # no line may show.

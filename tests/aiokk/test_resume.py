@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import typing as t
 
-from tests.conftest import aiokk_account, mount_aiokk
-from tests.taprun import TapRun, run_tap
+from tests.helpers.aiokk_support import aiokk_account, mount_aiokk
+from tests.helpers.taprun import TapRun, run_tap
 
 if t.TYPE_CHECKING:
     from pathlib import Path

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import typing as t
-from pathlib import Path
 
-from tests.alovoice_support import alovoice_account, mount_alovoice
-from tests.emulator import Emulator
-from tests.taprun import TapRun, run_tap
+from tests.helpers.alovoice_support import alovoice_account, mount_alovoice
+from tests.helpers.taprun import TapRun, run_tap
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.emulator import Emulator
 
 Table = dict[tuple[t.Any, ...], dict[str, t.Any]]
 

@@ -4,8 +4,12 @@ accounts, huge texts and bytes that are not UTF-8, each with the outcome a data 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import bad_input_aiokk, bad_input_alovoice, bad_input_twin24
-from .outcome import Scenario
+
+if TYPE_CHECKING:
+    from .outcome import Scenario
 
 
 def scenarios(fast: bool) -> list[Scenario]:

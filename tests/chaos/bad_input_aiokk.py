@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import typing as t
 
-from tests import aiokk_truth
-from tests.conftest import AIOKK_TOKEN, fixture_json, mount_aiokk
 from tests.emulator import AIOKK_PREFIX, SERVICE_UNAVAILABLE_HTML, AiokkAccount, Emulator, ErrorMode
-from tests.taprun import run_tap
+from tests.helpers import aiokk_truth
+from tests.helpers.aiokk_support import AIOKK_TOKEN, mount_aiokk
+from tests.helpers.fixture_files import fixture_json
+from tests.helpers.taprun import run_tap
 
 from .bad_input_checks import arrives_with, configured, record_where, replaced
 from .bad_input_judge import DELIVER, Case, Expect, Key, TapJudge, pick, stops, warns
@@ -16,7 +17,7 @@ from .bad_input_vendors import LEGACY_TEXT, Recoded, huge_text
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.taprun import TapRun
+    from tests.helpers.taprun import TapRun
 
     from .outcome import Outcome, Scenario
 

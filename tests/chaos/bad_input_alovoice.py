@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import typing as t
 
-from tests.alovoice_support import ALOVOICE_TOKEN, PREFIX, alovoice_account, mount_alovoice
 from tests.emulator import Emulator, Response
 from tests.emulator.alovoice import CALL_NOT_FOUND, INVALID_TOKEN, AlovoiceAccount
 from tests.emulator.messages import HTML_TYPE
-from tests.taprun import run_tap
+from tests.helpers.alovoice_support import ALOVOICE_TOKEN, PREFIX, alovoice_account, mount_alovoice
+from tests.helpers.taprun import run_tap
 
 from .bad_input_checks import configured, record_where, replaced
 from .bad_input_judge import DELIVER, Case, Expect, Key, TapJudge, pick, stops, warns
@@ -24,7 +24,7 @@ if t.TYPE_CHECKING:
     from pathlib import Path
 
     from tests.emulator import Vendor
-    from tests.taprun import TapRun
+    from tests.helpers.taprun import TapRun
 
     from .outcome import Outcome, Scenario
 
@@ -269,7 +269,7 @@ def _drop_fields(answer: Answer) -> None:
     del answer["aicallid"], answer["stalk"][0]["direction"], answer["tags"][0]["tag_type"]
 
 
-def _empty_where_dropped(run: TapRun, call_id: str, answer: Answer) -> list[str]:
+def _empty_where_dropped(run: TapRun, call_id: str, answer: Answer) -> list[str]:  # noqa: ARG001 (a fixture used for its effect, or a signature the caller fixes)
     row, fragment = _analysis(run, call_id), _fragment(run, call_id)
     found = [(row, "aicallid"), (fragment, "direction")]
     return [f"{field} arrived as {r[field]!r}" for r, field in found if r.get(field) is not None]

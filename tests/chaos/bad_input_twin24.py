@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from tests.emulator import Emulator, Response
 from tests.emulator.messages import HTML_TYPE
 from tests.emulator.twin24 import Twin24Account
-from tests.emulator.twin24_auth import compact_json, nest_error
-from tests.emulator.twin24_hosts import CAP_MESSAGE
-from tests.taprun import run_tap
-from tests.twin24_support import TWIN24_PASSWORD, TWIN24_PREFIXES, mount_twin24
+from tests.emulator.twin24.auth import compact_json, nest_error
+from tests.emulator.twin24.hosts import CAP_MESSAGE
+from tests.helpers.taprun import run_tap
+from tests.helpers.twin24_support import TWIN24_PASSWORD, TWIN24_PREFIXES, mount_twin24
 
 from .bad_input_checks import arrives_with, configured, record_where, replaced
 from .bad_input_judge import DELIVER, Case, Expect, Key, TapJudge, pick, stops, warns
@@ -25,7 +25,7 @@ if t.TYPE_CHECKING:
     from pathlib import Path
 
     from tests.emulator import Vendor
-    from tests.taprun import TapRun
+    from tests.helpers.taprun import TapRun
 
     from .outcome import Outcome, Scenario
 

@@ -33,7 +33,7 @@ class Fixed:
         self.response = response
         self.requests = 0
 
-    def handle(self, request: Request) -> Response:
+    def handle(self, request: Request) -> Response:  # noqa: ARG002 (the signature the caller fixes)
         self.requests += 1
         return Response(self.response.status, self.response.body, dict(self.response.headers))
 

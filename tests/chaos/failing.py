@@ -22,7 +22,7 @@ from tests.chaos.subject_aiokk import AiokkSubject
 from tests.chaos.subject_alovoice import AlovoiceSubject
 from tests.chaos.subject_twin24 import Twin24Subject
 from tests.emulator import Emulator, FaultPlan
-from tests.twin24_support import TWIN24_PREFIXES
+from tests.helpers.twin24_support import TWIN24_PREFIXES
 
 if t.TYPE_CHECKING:
     from pathlib import Path

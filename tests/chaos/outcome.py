@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass, field
-from pathlib import Path
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
 
 
 @dataclass

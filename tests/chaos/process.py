@@ -1,6 +1,6 @@
 """One tap process as a scheduler sees it: stdout read as it comes, maybe a kill -9, a watchdog.
 
-tests.taprun waits for a process to end; the resilience suite must also kill one at a chosen
+tests.helpers.taprun waits for a process to end; the resilience suite must also kill one at a chosen
 point and keep exactly what a Meltano pipeline would keep of it: every complete line the tap
 wrote before it died (the pipe is drained after the kill), never a half-written last line.
 """
@@ -14,9 +14,11 @@ import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from tests.hermetic import clean_environ
+from tests.helpers.hermetic import clean_environ
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
 
 Message = dict[str, t.Any]
 
@@ -98,7 +100,7 @@ def run_tap(
     ``on_kill`` runs right after the SIGKILL, before the pipe is drained, so a caller can look
     at the emulator at the moment of the kill. ``timeout`` is a watchdog: past it the process
     is killed and the run marked as hung. It runs in ``workdir`` with none of the caller's
-    settings (tests.hermetic).
+    settings (tests.helpers.hermetic).
     """
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)

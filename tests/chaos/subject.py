@@ -56,7 +56,7 @@ class Subject:
         """Calls billed more than once (alovoice); None for taps that bill nothing."""
         return None
 
-    def unmet(self, runs: list[Run]) -> list[str]:
+    def unmet(self, runs: list[Run]) -> list[str]:  # noqa: ARG002 (the signature the caller fixes)
         """What the runs had to show beyond the records and did not (it would prove less)."""
         return []
 
@@ -65,7 +65,7 @@ class Subject:
         analyses), asked at the moment of a kill."""
         return set()
 
-    def settled(self, run: Run) -> bool:
+    def settled(self, run: Run) -> bool:  # noqa: ARG002 (the signature the caller fixes)
         """Whether a run that exited 0 left nothing for a next run to collect."""
         return True
 

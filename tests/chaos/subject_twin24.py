@@ -14,8 +14,8 @@ import typing as t
 
 from tests.chaos.subject import Key, Subject
 from tests.emulator.twin24 import Twin24Account
-from tests.twin24_support import TWIN24_PASSWORD, mount_twin24
-from tests.twin24_truth import call_record, message_rows
+from tests.helpers.twin24_support import TWIN24_PASSWORD, mount_twin24
+from tests.helpers.twin24_truth import call_record, message_rows
 
 if t.TYPE_CHECKING:
     from tests.chaos.process import Message, Run
@@ -74,8 +74,8 @@ class Twin24Subject(Subject):
         return [TWIN24_PASSWORD, *self.issued]
 
     def truth(self) -> dict[Key, t.Any]:
-        """Every call as tests/twin24_truth.py builds its record, its transcript lines, and the
-        tasks with their names."""
+        """Every call as tests/helpers/twin24_truth.py builds its record, its transcript lines,
+        and the tasks with their names."""
         expected: dict[Key, t.Any] = {}
         for call_id, item in self.account.truth().items():
             expected["calls", call_id] = call_record(item)

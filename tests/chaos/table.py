@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
-from .outcome import Outcome
+if t.TYPE_CHECKING:
+    from .outcome import Outcome
 
 COLUMNS = (
     "tap",

@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from types import FrameType
+from typing import TYPE_CHECKING
 
 from . import (
     AIOKK_PREFIX,
@@ -28,6 +28,9 @@ from . import (
     FaultPlan,
 )
 from .twin24 import Twin24Account
+
+if TYPE_CHECKING:
+    from types import FrameType
 
 TWIN24_HOSTS = ("iam", "analyse", "cis")
 
@@ -73,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     emulator.mount(ALOVOICE_PREFIX, recordings)
     stop = threading.Event()
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
+    def on_signal(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001 (a fixture used for its effect, or a signature the caller fixes)
         stop.set()
 
     signal.signal(signal.SIGINT, on_signal)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import dataclasses
 import threading
 import traceback
-from types import TracebackType
+from typing import TYPE_CHECKING
 
 from .faults import ALL_FAULTS, STATUS_FAULTS, FaultDice, FaultPlan, status_fault_response
 from .messages import Request, Response, Vendor
 from .tally import RequestLog, Tally
 from .wire import LoopbackServer
+
+if TYPE_CHECKING:
+    from types import TracebackType
 
 __all__ = ["ALL_FAULTS", "Emulator", "FaultPlan", "Request", "RequestLog", "Response", "Vendor"]
 

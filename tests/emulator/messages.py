@@ -9,9 +9,11 @@ with chunked transfer encoding), which lets a vendor stream a huge answer genera
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 JSON_TYPE = "application/json"
 HTML_TYPE = "text/html; charset=utf-8"

@@ -14,12 +14,14 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .messages import Request, Response
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 LOOKAHEAD_LIMIT = 16 * 1024 * 1024
 """A truncated stream is cut at half of at most this many bytes, to keep memory bounded."""
@@ -65,7 +67,7 @@ class Handler(BaseHTTPRequestHandler):
 
     @property
     def dispatcher(self) -> Dispatcher:
-        return cast(LoopbackServer, self.server).dispatcher
+        return cast("LoopbackServer", self.server).dispatcher
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.dispatcher.verbose:

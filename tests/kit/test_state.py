@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import typing as t
 
-import pytest
 from singer_sdk.helpers import _state as sdk_state
 
 from tap_aiokk.kit.state import note_how_progress_resumes
+
+if t.TYPE_CHECKING:
+    import pytest
 
 NOTE = "An interrupted sync is played again from the last finished one."
 UNSORTED = "Stream is assumed to be unsorted, progress is not resumable if interrupted"

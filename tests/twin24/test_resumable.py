@@ -11,8 +11,8 @@ import typing as t
 import pytest
 
 from tests.emulator.twin24 import Twin24Account
-from tests.taprun import run_tap
-from tests.twin24_support import mount_twin24
+from tests.helpers.taprun import run_tap
+from tests.helpers.twin24_support import mount_twin24
 
 if t.TYPE_CHECKING:
     from pathlib import Path

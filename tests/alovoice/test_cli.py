@@ -1,0 +1,185 @@
+"""What Meltano sees of tap-alovoice: --about, --discover and --test."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import typing as t
+
+import pytest
+
+from tap_alovoice.kit.redaction import MASK, SecretFilter, secret_values
+from tap_alovoice.tap import TapAlovoice, main
+from tests.helpers.alovoice_support import (
+    ALOVOICE_TOKEN,
+    ALOVOICE_TOKEN_IN_URL,
+    alovoice_account,
+    mount_alovoice,
+)
+from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.emulator import Emulator
+
+
+def tap_output(*args: str) -> t.Any:
+    completed = subprocess.run(
+        [sys.executable, "-m", "tap_alovoice", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=NEUTRAL_CWD,
+        env=clean_environ(),
+    )
+    return json.loads(completed.stdout)
+
+
+def test_about_marks_the_token_secret_and_gives_defaults() -> None:
+    about = tap_output("--about", "--format=json")
+    # It never sends ACTIVATE_VERSION, and BATCH files would come after the state they settle.
+    assert "activate-version" not in about["capabilities"]
+    assert "batch" not in about["capabilities"]
+    assert {"catalog", "state", "discover", "about"} <= set(about["capabilities"])
+    settings = about["settings"]
+    assert "batch_config" not in settings["properties"]
+    properties = settings["properties"]
+    assert settings["required"] == ["token"]
+    assert properties["token"]["secret"] is True
+    assert properties["api_url"]["default"] == "https://cld.alovoice.uz"
+    assert properties["submit"]["default"] is True
+    assert properties["max_concurrency"]["default"] == 8
+    assert (properties["max_concurrency"]["minimum"], properties["max_concurrency"]["maximum"]) == (
+        1,
+        64,
+    )
+    defaults = {name: properties[name]["default"] for name in ("poll_interval_ms", "max_wait")}
+    assert defaults == {"poll_interval_ms": 1000, "max_wait": 900}
+    assert all(spec.get("description") for spec in properties.values())
+
+
+def test_discover_declares_keys_and_dates(tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"token": "x", "call_ids": ["1"]}))
+    catalog = tap_output("--config", str(config), "--discover")
+    streams = {entry["tap_stream_id"]: entry for entry in catalog["streams"]}
+    assert set(streams) == {"analyses", "fragments", "tags"}
+    assert streams["analyses"]["key_properties"] == ["call_id"]
+    assert streams["fragments"]["key_properties"] == ["fragment_id"]
+    assert streams["tags"]["key_properties"] == ["call_id", "position"]
+    for entry in streams.values():
+        properties = entry["schema"]["properties"]
+        assert properties["collected_at"]["format"] == "date-time"
+    assert streams["analyses"]["schema"]["properties"]["begin_time"]["format"] == "date-time"
+
+
+def test_secret_filter_masks_the_token_as_written_and_as_in_a_url() -> None:
+    secrets = secret_values({"token": ALOVOICE_TOKEN}, TapAlovoice.config_jsonschema)
+    handler = logging.StreamHandler()
+    handler.addFilter(SecretFilter(secrets))
+    record = logging.LogRecord(
+        "urllib3",
+        logging.DEBUG,
+        __file__,
+        1,
+        '"GET /callgetairesult/%s/1 HTTP/1.1" 200 (token %s)',
+        (ALOVOICE_TOKEN_IN_URL, ALOVOICE_TOKEN),
+        None,
+    )
+    handler.filter(record)
+    text = logging.Formatter().format(record)
+    assert ALOVOICE_TOKEN not in text
+    assert ALOVOICE_TOKEN_IN_URL not in text
+    assert text.count(MASK) == 2
+
+
+def test_connection_test_submits_nothing(emulator: Emulator, tmp_path: Path) -> None:
+    account = alovoice_account(30, delay_seconds=0.1)
+    account.presubmit(account.call_ids()[5:6], seconds_ago=1)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(mount_alovoice(emulator, account)))
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "tap_alovoice", "--config", str(config), "--test"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env=clean_environ(),
+    )
+
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert account.requests["callsendai"] == 0
+    assert 0 < account.requests["callgetairesult"] <= 8
+    assert ALOVOICE_TOKEN not in completed.stdout + completed.stderr
+
+
+def connection_test(config: dict[str, t.Any], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    return subprocess.run(
+        [sys.executable, "-m", "tap_alovoice", "--config", str(path), "--test"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        env=clean_environ(),
+    )
+
+
+def error_lines(completed: subprocess.CompletedProcess[str]) -> list[str]:
+    assert completed.returncode == 1, completed.stderr[-2000:]
+    assert "Traceback" not in completed.stderr
+    assert "canary-alovoice-token" not in completed.stdout + completed.stderr
+    return [line for line in completed.stderr.splitlines() if "| ERROR" in line]
+
+
+def test_connection_test_failures_are_one_line(emulator: Emulator, tmp_path: Path) -> None:
+    account = alovoice_account(5, token="the-real-token")
+    config = mount_alovoice(emulator, account)
+
+    [refused] = error_lines(connection_test(config, tmp_path))
+    assert "alovoice refused the token" in refused
+    assert "check the token setting" in refused
+
+    config["max_concurrency"] = 0
+    (line,) = error_lines(connection_test(config, tmp_path))
+    assert "max_concurrency: 0 is less than the minimum of 1" in line
+    assert account.requests.total <= 5, "the second test sent nothing"
+
+
+def test_connection_test_against_a_wrong_api_url_fails(emulator: Emulator, tmp_path: Path) -> None:
+    account = alovoice_account(5)
+    config = mount_alovoice(emulator, account)
+    config["api_url"] = emulator.url_for("/alovoice-v2")
+
+    [line] = error_lines(connection_test(config, tmp_path))
+
+    assert "knows none of the 5 calls" in line
+    assert "check api_url" in line
+    assert account.requests.total == 0
+
+
+def test_a_config_path_with_an_equals_sign_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only options are split at "=" (``--config=PATH``); a path keeps its own."""
+    folder = tmp_path / "team=calls"
+    folder.mkdir()
+    config = folder / "config.json"
+    config.write_text(json.dumps({"token": "x", "call_ids": ["1"]}))
+    started: list[list[str]] = []
+    monkeypatch.setattr(TapAlovoice, "cli", lambda: started.append(sys.argv[1:]))
+    for arguments in (["--config", str(config)], [f"--config={config}"]):
+        monkeypatch.setattr(sys, "argv", ["tap-alovoice", *arguments])
+        main()
+    assert started == [["--config", str(config)], [f"--config={config}"]]
+
+    monkeypatch.setattr(sys, "argv", ["tap-alovoice", f"--config={folder}/missing.json"])
+    with pytest.raises(SystemExit) as stopped:
+        main()
+    assert stopped.value.code == 1
+    assert len(started) == 2

@@ -27,7 +27,9 @@ AMBIGUOUS = ("drop", "truncate", "truncate_framed", "stall", "slow")
 def test_three_hundred_calls_are_delivered_and_billed_once(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    account = alovoice_account(300, delay_seconds=1.0, seed=3)
+    # Analyses of 3 s: longer than submitting all 300 takes, so that the first result queries,
+    # made before the run has seen an analysis finish, find them still pending.
+    account = alovoice_account(300, delay_seconds=3.0, seed=3)
     config = mount_alovoice(emulator, account)
     config.update(poll_interval_ms=600, poll_interval_max_ms=1000)
 

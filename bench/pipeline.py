@@ -140,18 +140,23 @@ class Timed:
     cpu_seconds: dict[str, float]
 
 
-def meltano_timed(args: list[str], env: dict[str, str], out: Path | None, log: Path) -> Timed:
-    """Run `meltano ARGS` in the project; its stdout to ``out`` (or /dev/null)."""
+def meltano_timed(
+    args: list[str], env: dict[str, str], out: Path | None, log: Path, given: Path | None = None
+) -> Timed:
+    """Run `meltano ARGS` in the project; its stdout to ``out`` (or /dev/null), its stdin from
+    ``given`` (or nothing)."""
     names = tuple(word for word in args if word.startswith(("tap-", "target-")))
     with contextlib.ExitStack() as stack:
         dotenv = stack.enter_context(empty_env_file())
         stdout = stack.enter_context(out.open("wb")) if out else subprocess.DEVNULL
+        stdin = stack.enter_context(given.open("rb")) if given else subprocess.DEVNULL
         stderr = stack.enter_context(log.open("wb"))
         started = time.monotonic()
         process = subprocess.Popen(
             [str(MELTANO), f"--env-file={dotenv}", *args],
             cwd=PROJECT_ROOT,
             env=clean_environ(env),
+            stdin=stdin,
             stdout=stdout,
             stderr=stderr,
         )
@@ -162,6 +167,16 @@ def meltano_timed(args: list[str], env: dict[str, str], out: Path | None, log: P
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise SystemExit(f"meltano {' '.join(args)} failed (exit {code}):\n{tail}")
     return Timed(seconds, {name: watch.peak_mb(name) for name in names}, watch.cpu_seconds)
+
+
+def loader_alone(loader: str, tap: str, env: dict[str, str], output: Path, work: Path) -> Timed:
+    """The loader reading the tap's recorded output, with no tap running: the least any run
+    into it can take, however fast the tap (``meltano invoke``, the loader's meltano.yml
+    settings; the tap's namespace still names the schema)."""
+    namespace = {"MELTANO_EXTRACTOR_NAMESPACE": tap.replace("-", "_")}
+    return meltano_timed(
+        ["invoke", loader], env | namespace, None, work / f"{loader}-alone.log", output
+    )
 
 
 @dataclass
@@ -231,6 +246,7 @@ class Row:
     tap_cpu: float
     loader_cpu: float
     schemas: int
+    loader_alone_seconds: float
 
     def cells(self) -> list[str]:
         ratio = self.seconds / self.tap_seconds
@@ -244,6 +260,8 @@ class Row:
             f"{self.rows / self.seconds:,.0f}",
             f"{self.tap_seconds:.1f}",
             f"{ratio:.2f} ({'ok' if ratio <= target else f'target {target}'})",
+            f"{self.loader_alone_seconds:.1f}",
+            f"{self.loader_alone_seconds / self.tap_seconds:.2f}",
             f"{self.floor_seconds:.1f}",
             f"{self.floor_seconds / self.tap_seconds:.2f}",
             f"{self.tap_peak_mb:.0f}",
@@ -262,6 +280,8 @@ HEADER = [
     "rows/s",
     "tap alone s",
     "wall / tap",
+    "loader alone s",
+    "loader alone / tap",
     "floor s",
     "floor / tap",
     "tap MB",
@@ -294,7 +314,6 @@ class Bench:
             flush=True,
         )
         files = split_records(output, work / "streams")
-        output.unlink()
         source.fresh()
         alone = meltano_timed(["invoke", tap], env, None, work / "alone.log")
         print(
@@ -307,10 +326,10 @@ class Bench:
         for loader in self.options.loaders:
             source.fresh()
             if loader == "target-duckdb":
-                row = self._duckdb(tap, env, files, work)
+                row = self._duckdb(tap, env, files, work, output)
             else:
-                row = self._postgres(tap, env, files, work)
-            loaded, floor_seconds, timed = row
+                row = self._postgres(tap, env, files, work, output)
+            loaded, floor_seconds, timed, loader_alone = row
             result = Row(
                 tap,
                 loader,
@@ -324,23 +343,26 @@ class Bench:
                 timed.cpu_seconds[tap],
                 timed.cpu_seconds[loader],
                 schemas,
+                loader_alone.seconds,
             )
             self.rows.append(result)
             print(" | ".join(f"{h}: {c}" for h, c in zip(HEADER, result.cells(), strict=True)))
 
     def _duckdb(
-        self, tap: str, env: dict[str, str], files: dict[str, Path], work: Path
-    ) -> tuple[dict[str, int], float, Timed]:
+        self, tap: str, env: dict[str, str], files: dict[str, Path], work: Path, output: Path
+    ) -> tuple[dict[str, int], float, Timed, Timed]:
         floor_seconds, _ = duckdb_floor(files, work / "floor.duckdb")
         database = work / "warehouse.duckdb"
-        env = env | {"TARGET_DUCKDB_FILEPATH": str(database)}
         args = ["run", "--full-refresh", tap, "target-duckdb"]
-        timed = meltano_timed(args, env, None, work / "duckdb.log")
-        return duckdb_rows(database, tap.replace("-", "_")), floor_seconds, timed
+        run_env = env | {"TARGET_DUCKDB_FILEPATH": str(database)}
+        timed = meltano_timed(args, run_env, None, work / "duckdb.log")
+        alone_env = env | {"TARGET_DUCKDB_FILEPATH": str(work / "loader-alone.duckdb")}
+        alone = loader_alone("target-duckdb", tap, alone_env, output, work)
+        return duckdb_rows(database, tap.replace("-", "_")), floor_seconds, timed, alone
 
     def _postgres(
-        self, tap: str, env: dict[str, str], files: dict[str, Path], work: Path
-    ) -> tuple[dict[str, int], float, Timed]:
+        self, tap: str, env: dict[str, str], files: dict[str, Path], work: Path, output: Path
+    ) -> tuple[dict[str, int], float, Timed, Timed]:
         schema = f"bench_{uuid.uuid4().hex[:10]}"
         host, port, user, database = self.pg
         env = env | {
@@ -359,11 +381,13 @@ class Bench:
                 timed = meltano_timed(args, env, None, work / "postgres.log")
                 loaded = postgres_rows(connection, schema)
                 floor_seconds, _ = postgres_floor(connection, files, schema, f"{schema}_floor")
+                alone_env = env | {"TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": f"{schema}_alone"}
+                alone = loader_alone("target-postgres", tap, alone_env, output, work)
             finally:
-                for name in (schema, f"{schema}_floor"):
+                for name in (schema, f"{schema}_floor", f"{schema}_alone"):
                     drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name))
                     connection.execute(drop)
-        return loaded, floor_seconds, timed
+        return loaded, floor_seconds, timed, alone
 
     def table(self) -> str:
         lines = [

@@ -72,7 +72,10 @@ def test_command_serves_a_tap_and_stops_on_sigterm(tmp_path: Path) -> None:
         assert sorted(row["call_id"] for row in done) == sorted(ids_file.read_text().split())
     finally:
         server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=10) == 0
+        stopped = server.wait(timeout=10)
+        if server.stdout is not None:
+            server.stdout.close()
+    assert stopped == 0
 
 
 def test_busy_port_is_one_line_and_exit_1(tmp_path: Path) -> None:

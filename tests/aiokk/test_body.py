@@ -5,6 +5,7 @@ Bodies are built in memory (io.BytesIO); no HTTP and no tap here.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import typing as t
@@ -100,11 +101,19 @@ def test_a_valid_body_is_returned_as_it_is_with_no_replacements() -> None:
     assert (checked, count, replaced) == (received, 2, [])
 
 
+@contextlib.contextmanager
+def repairing(received: bytes) -> t.Iterator[tuple[t.IO[bytes], int, list[str]]]:
+    """``check_repairing_utf8`` on ``received``, closing the copy it returns, as the tap does."""
+    checked, count, replaced = body.check_repairing_utf8(io.BytesIO(received))
+    with checked:
+        yield checked, count, replaced
+
+
 def test_bytes_that_are_not_utf8_are_replaced_and_cost_no_dialog() -> None:
     received = array(dialog(1))[:-1] + b"," + with_bytes(7, b"caf\xe9 ok")[1:]
-    checked, count, replaced = body.check_repairing_utf8(io.BytesIO(received))
+    with repairing(received) as (checked, count, replaced):
+        summaries = [d["analytics"]["summary"] for d in body.dialogs(checked)]
     assert (count, replaced) == (2, ["7"])
-    summaries = [d["analytics"]["summary"] for d in body.dialogs(checked)]
     assert summaries == ["ok", "caf\ufffd ok"]
 
 
@@ -116,13 +125,14 @@ def test_only_the_dialogs_with_a_replacement_are_reported() -> None:
         with_bytes(4, "Привет".encode("cp1251")),
     ]
     received = b"[" + b",".join(d[1:-1] for d in dialogs) + b"]"
-    _, count, replaced = body.check_repairing_utf8(io.BytesIO(received))
-    assert (count, replaced) == (4, ["2", "4"])
+    with repairing(received) as (_, count, replaced):
+        assert (count, replaced) == (4, ["2", "4"])
 
 
 def test_a_dialog_without_an_id_is_reported_as_such() -> None:
     received = array(dialog(None, "MARK")).replace(b"MARK", b"\xe9")
-    assert body.check_repairing_utf8(io.BytesIO(received))[2] == ["without an id"]
+    with repairing(received) as (_, _, replaced):
+        assert replaced == ["without an id"]
 
 
 def test_a_character_split_across_two_reads_is_no_replacement() -> None:
@@ -132,9 +142,9 @@ def test_a_character_split_across_two_reads_is_no_replacement() -> None:
     padding = b"a" * (body._CHUNK - len(head) - 1)
     first = head + padding + "Ж".encode() + b'"}}'  # Ж's two bytes straddle the boundary
     received = first + b', {"call": {"dialogId": 2}, "analytics": {"summary": "\xe9"}}]'
-    checked, count, replaced = body.check_repairing_utf8(io.BytesIO(received))
-    assert (count, replaced) == (2, ["2"])
-    assert next(body.dialogs(checked))["analytics"]["summary"].endswith("aЖ")
+    with repairing(received) as (checked, count, replaced):
+        assert (count, replaced) == (2, ["2"])
+        assert next(body.dialogs(checked))["analytics"]["summary"].endswith("aЖ")
 
 
 def test_a_cut_off_body_is_still_cut_off_after_the_repair() -> None:

@@ -297,26 +297,27 @@ def test_sigterm_does_not_wait_for_a_retry(emulator: Emulator, tmp_path: Path) -
     config["call_ids"] = ["slow"]
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
-    tap = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "tap_alovoice", "--config", str(config_path)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
         env=clean_environ(),
-    )
-    assert tap.stderr is not None
-    try:
-        for line in tap.stderr:
-            if "Retry 1 of 10" in line:
-                break
-        started = time.monotonic()
-        tap.send_signal(signal.SIGTERM)
-        tap.wait(timeout=30)
-    finally:
-        tap.kill()
+    ) as tap:
+        assert tap.stderr is not None
+        try:
+            for line in tap.stderr:
+                if "Retry 1 of 10" in line:
+                    break
+            started = time.monotonic()
+            tap.send_signal(signal.SIGTERM)
+            tap.wait(timeout=30)
+        finally:
+            tap.kill()
+        rest = tap.stderr.read()
     assert time.monotonic() - started < 5
-    assert "Gracefully shutting down" in tap.stderr.read()
+    assert "Gracefully shutting down" in rest
 
 
 def test_a_malformed_state_is_one_line(emulator: Emulator, tmp_path: Path) -> None:

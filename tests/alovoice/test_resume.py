@@ -102,7 +102,8 @@ def test_a_run_killed_half_way_loses_and_bills_nothing(emulator: Emulator, tmp_p
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
     command = [sys.executable, "-m", "tap_alovoice", "--config", str(config_path)]
-    killed = subprocess.Popen(
+    messages, analyses = [], 0
+    with subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -110,18 +111,17 @@ def test_a_run_killed_half_way_loses_and_bills_nothing(emulator: Emulator, tmp_p
         encoding="utf-8",
         cwd=tmp_path,
         env=clean_environ(),
-    )
-    assert killed.stdout is not None
-    messages, analyses = [], 0
-    for line in killed.stdout:
-        message = json.loads(line)
-        messages.append(message)
-        if message["type"] == "RECORD" and message["stream"] == "analyses":
-            analyses += 1
-            if analyses == 80:
-                killed.kill()
-                break
-    killed.wait(timeout=10)
+    ) as killed:
+        assert killed.stdout is not None
+        for line in killed.stdout:
+            message = json.loads(line)
+            messages.append(message)
+            if message["type"] == "RECORD" and message["stream"] == "analyses":
+                analyses += 1
+                if analyses == 80:
+                    killed.kill()
+                    break
+        killed.wait(timeout=10)
     states = [m["value"] for m in messages if m["type"] == "STATE"]
     assert "".join(json.dumps(m) for m in messages).count("canary-alovoice-token") == 0
     last_state = states[-1] if states else None

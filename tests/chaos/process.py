@@ -114,15 +114,17 @@ def run_tap(
         command += ["--state", str(state_path)]
     stdout_path, stderr_path = workdir / "stdout.jsonl", workdir / "stderr.log"
     started = time.monotonic()
-    with stderr_path.open("wb") as err:
-        process = subprocess.Popen(
+    with (
+        stderr_path.open("wb") as err,
+        subprocess.Popen(
             command,
             stdout=subprocess.PIPE,
             stderr=err,
             stdin=subprocess.DEVNULL,
             cwd=workdir,  # not the checkout: --config=ENV reads .env in the working directory
             env=clean_environ(),
-        )
+        ) as process,  # closes the pipe on the way out
+    ):
         killer = _Killer(process, on_kill)
         timers = [threading.Timer(timeout, killer.hang)]
         if kill is not None and kill.seconds is not None:

@@ -61,7 +61,7 @@ def meltano(
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            process.communicate()  # reaps it and closes its pipes
             msg = f"meltano {' '.join(args)} took over {timeout:.0f} s and was stopped"
             raise SystemExit(msg) from None
     return subprocess.CompletedProcess(command, process.returncode, stdout or "", stderr or "")

@@ -86,6 +86,15 @@ def test_the_state_keeps_settled_calls_still_configured_and_every_open_call() ->
     }
 
 
+def test_open_calls_are_kept_when_no_longer_configured() -> None:
+    """A pending or unconfirmed call was submitted and may be billed: dropping it from the
+    list of calls does not drop its result."""
+    state = CallLedger.from_state(WITH_UNCONFIRMED).state([])
+    assert state["pending_call_ids"] == {"p": SINCE}
+    assert state["unconfirmed_call_ids"] == {"u": SINCE}
+    assert state["done_call_ids"] == state["failed_call_ids"] == []
+
+
 def test_a_state_written_reads_back_the_same() -> None:
     ledger = CallLedger.from_state(WITH_DURATION)
     configured = ["a", "b", "c", "p", "u"]

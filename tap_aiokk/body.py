@@ -177,7 +177,8 @@ def _dialogs_with_replacements(body: t.IO[bytes]) -> list[str]:
     for item in ijson.items(body, "item", buf_size=_CHUNK):
         if "\ufffd" in json.dumps(item, ensure_ascii=False, default=str):
             call = item.get("call") if isinstance(item, dict) else None
-            found.append(str(call.get("dialogId") if isinstance(call, dict) else "without an id"))
+            dialog_id = call.get("dialogId") if isinstance(call, dict) else None
+            found.append("without an id" if dialog_id is None else str(dialog_id))
     body.seek(0)
     return found
 

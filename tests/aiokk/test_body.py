@@ -129,8 +129,14 @@ def test_only_the_dialogs_with_a_replacement_are_reported() -> None:
         assert (count, replaced) == (4, ["2", "4"])
 
 
-def test_a_dialog_without_an_id_is_reported_as_such() -> None:
-    received = array(dialog(None, "MARK")).replace(b"MARK", b"\xe9")
+@pytest.mark.parametrize(
+    "call", [None, {}, {"dialogId": None}], ids=["no-call", "no-id", "null-id"]
+)
+def test_a_dialog_without_an_id_is_reported_as_such(call: dict[str, t.Any] | None) -> None:
+    without_id = dialog(None, "MARK")
+    if call is not None:
+        without_id["call"] = call
+    received = array(without_id).replace(b"MARK", b"\xe9")
     with repairing(received) as (_, _, replaced):
         assert replaced == ["without an id"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typing as t
 from datetime import datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from singer_sdk import typing as th
@@ -12,7 +11,7 @@ from singer_sdk import typing as th
 from tap_aiokk.bookmark import STATE_KEY
 from tap_aiokk.client import describe_export
 from tap_aiokk.kit.cli import main as run_cli
-from tap_aiokk.kit.settings import RENAMED, backoff_setting
+from tap_aiokk.kit.settings import RENAMED, backoff_setting, url_error
 from tap_aiokk.kit.state import bookmarks_of, shown
 from tap_aiokk.kit.tap import KitTap
 from tap_aiokk.pagination import FILTERS, export_requests
@@ -177,9 +176,8 @@ def _setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
             datetime.fromisoformat(start_date)
         except ValueError:
             errors.append(f"start_date: {start_date!r} is not a date-time such as 2025-04-01")
-    api_url = config.get("api_url")
-    if isinstance(api_url, str) and urlsplit(api_url).scheme not in {"http", "https"}:
-        errors.append(f"api_url: {api_url!r} is not an http(s) URL")
+    if problem := url_error("api_url", config.get("api_url")):
+        errors.append(problem)
     if all(isinstance(config.get(name, []), list) for name in FILTERS) and not export_requests(
         config
     ):

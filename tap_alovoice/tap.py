@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typing as t
-from urllib.parse import urlsplit
 
 from singer_sdk import Tap
 from singer_sdk import typing as th
@@ -12,7 +11,7 @@ from tap_alovoice.calls import CallListError, configured_call_ids
 from tap_alovoice.client import AlovoiceStream
 from tap_alovoice.describe import describe_request
 from tap_alovoice.kit.cli import main as run_cli
-from tap_alovoice.kit.settings import RENAMED, backoff_setting
+from tap_alovoice.kit.settings import RENAMED, backoff_setting, url_error
 from tap_alovoice.kit.tap import KitTap
 from tap_alovoice.ledger import ledger_problem
 from tap_alovoice.streams import AnalysesStream, FragmentsStream, TagsStream
@@ -170,9 +169,8 @@ def _setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
             "batch_config: tap-alovoice does not write BATCH messages (a call is recorded as "
             "collected only once its rows are written); remove the setting"
         )
-    api_url = str(config.get("api_url"))
-    if urlsplit(api_url).scheme not in {"http", "https"} or not urlsplit(api_url).netloc:
-        errors.append(f"api_url: {api_url!r} is not an http(s) URL")
+    if problem := url_error("api_url", config.get("api_url")):
+        errors.append(problem)
     if int(config["poll_interval_max_ms"]) < int(config["poll_interval_ms"]):
         errors.append("poll_interval_max_ms: must not be below poll_interval_ms")
     try:

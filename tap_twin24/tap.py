@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import typing as t
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 
 from tap_twin24.auth import Twin24Authenticator
 from tap_twin24.client import describe_request
 from tap_twin24.kit.cli import main as run_cli
-from tap_twin24.kit.settings import RENAMED, backoff_setting
+from tap_twin24.kit.settings import RENAMED, backoff_setting, url_error
 from tap_twin24.kit.state import bookmarks_of
 from tap_twin24.kit.tap import KitTap
 from tap_twin24.streams import CallMessagesStream, CallsStream, TasksStream
@@ -190,10 +189,8 @@ def _setting_errors(config: t.Mapping[str, t.Any]) -> list[str]:
                 errors.append(f"{name}: {value!r} is not a date-time such as 2025-04-01T00:00:00Z")
     if len(moments) == 2 and _aware(moments["end_date"]) <= _aware(moments["start_date"]):
         errors.append("end_date must be after start_date")
-    for name in ("auth_url", "api_url", "tasks_url"):
-        url = config.get(name)
-        if isinstance(url, str) and urlsplit(url).scheme not in {"http", "https"}:
-            errors.append(f"{name}: {url!r} is not an http(s) URL")
+    urls = (url_error(name, config.get(name)) for name in ("auth_url", "api_url", "tasks_url"))
+    errors.extend(problem for problem in urls if problem)
     return errors
 
 

@@ -17,6 +17,7 @@ import math
 import os
 import typing as t
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from singer_sdk import typing as th
@@ -37,6 +38,21 @@ def backoff_setting(default_ms: int) -> th.Property[t.Any]:
         "retry, up to 300 s. A Retry-After header from the server takes precedence (up to "
         "300 s).",
     )
+
+
+def url_error(name: str, value: object) -> str | None:
+    """Why ``value`` cannot be the base URL setting ``name``, or None when it can.
+
+    An http(s) scheme and a host: ``http:example.com`` or ``https:///v1`` would otherwise fail
+    only at the first request, as a connection error that the retries make look transient.
+    A value that is not text is the JSON Schema check's to report.
+    """
+    if not isinstance(value, str):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme in {"http", "https"} and parts.hostname:
+        return None
+    return f"{name}: {value!r} is not an http(s) URL with a host, such as https://example.com"
 
 
 FALSE = frozenset({"false", "0", "no", "off"})

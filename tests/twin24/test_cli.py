@@ -25,6 +25,7 @@ if t.TYPE_CHECKING:
         ({"end_date": "2020-01-01T00:00:00Z"}, ("end_date must be after start_date",)),
         ({"filter_period_by": "finishedAt"}, ("filter_period_by",)),
         ({"api_url": "ftp://example.com"}, ("api_url",)),
+        ({"auth_url": "https:iam.twin24.ai"}, ("auth_url", "with a host")),
         ({"window_hours": 0}, ("window_hours",)),
         ({"window_hours": 1e12}, ("window_hours",)),
         ({"settle_seconds": -1}, ("settle_seconds",)),

@@ -5,16 +5,14 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import subprocess
-import sys
 import typing as t
 
 from tap_aiokk.kit.redaction import MASK, SecretFilter
-from tests.emulator import AiokkAccount, Emulator, ErrorMode
+from tests.emulator import AiokkAccount, Emulator
+from tests.emulator.aiokk import ErrorMode
 from tests.helpers.aiokk_support import AIOKK_TOKEN, dialog_with_id, mount_aiokk
 from tests.helpers.fixture_files import fixture_json
-from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
-from tests.helpers.taprun import run_tap
+from tests.helpers.taprun import run_tap, tap_json
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -23,15 +21,7 @@ SEED = fixture_json("aiokk_seed_dialogs.json")[0]
 
 
 def tap_output(*args: str) -> t.Any:
-    completed = subprocess.run(
-        [sys.executable, "-m", "tap_aiokk", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=NEUTRAL_CWD,
-        env=clean_environ(),
-    )
-    return json.loads(completed.stdout)
+    return tap_json("tap_aiokk", *args)
 
 
 def test_about_marks_the_token_secret_and_requires_the_url() -> None:

@@ -10,7 +10,8 @@ import typing as t
 
 import pytest
 
-from tests.emulator import Emulator, ErrorMode, FaultPlan
+from tests.emulator import Emulator, FaultPlan
+from tests.emulator.aiokk import ErrorMode
 from tests.helpers.aiokk_support import AIOKK_TOKEN, aiokk_account, mount_aiokk
 from tests.helpers.fixture_files import fixture_json
 from tests.helpers.hermetic import clean_environ

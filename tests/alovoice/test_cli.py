@@ -18,7 +18,8 @@ from tests.helpers.alovoice_support import (
     alovoice_account,
     mount_alovoice,
 )
-from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.taprun import tap_json
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -27,15 +28,7 @@ if t.TYPE_CHECKING:
 
 
 def tap_output(*args: str) -> t.Any:
-    completed = subprocess.run(
-        [sys.executable, "-m", "tap_alovoice", *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=NEUTRAL_CWD,
-        env=clean_environ(),
-    )
-    return json.loads(completed.stdout)
+    return tap_json("tap_alovoice", *args)
 
 
 def test_about_marks_the_token_secret_and_gives_defaults() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
-from tests.emulator import AIOKK_PREFIX, SERVICE_UNAVAILABLE_HTML, AiokkAccount, Emulator, ErrorMode
+from tests.emulator import AIOKK_PREFIX, AiokkAccount, Emulator
+from tests.emulator.aiokk import SERVICE_UNAVAILABLE_HTML, ErrorMode
 from tests.helpers import aiokk_truth
 from tests.helpers.aiokk_support import AIOKK_TOKEN, mount_aiokk
 from tests.helpers.fixture_files import fixture_json

@@ -5,18 +5,7 @@ under its prefix (aiokk at "/aiokk", alovoice at "/alovoice", twin24's three hos
 "/twin24"), point the tap at emulator.url_for(prefix).
 """
 
-from .aiokk import (
-    API_DISABLED,
-    API_NOT_PAID,
-    API_PAYMENT_REQUIRED,
-    FILTER_KINDS,
-    SERVICE_UNAVAILABLE,
-    SERVICE_UNAVAILABLE_HTML,
-    TOKEN_NOT_FOUND,
-    VENDOR_ERROR_BODIES,
-    AiokkAccount,
-    ErrorMode,
-)
+from .aiokk import AiokkAccount
 from .alovoice import AlovoiceAccount
 from .core import Emulator
 from .faults import ALL_FAULTS, FaultPlan
@@ -30,18 +19,9 @@ __all__ = [
     "AIOKK_PREFIX",
     "ALL_FAULTS",
     "ALOVOICE_PREFIX",
-    "API_DISABLED",
-    "API_NOT_PAID",
-    "API_PAYMENT_REQUIRED",
-    "FILTER_KINDS",
-    "SERVICE_UNAVAILABLE",
-    "SERVICE_UNAVAILABLE_HTML",
-    "TOKEN_NOT_FOUND",
-    "VENDOR_ERROR_BODIES",
     "AiokkAccount",
     "AlovoiceAccount",
     "Emulator",
-    "ErrorMode",
     "FaultPlan",
     "Request",
     "RequestLog",

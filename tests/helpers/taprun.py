@@ -10,7 +10,7 @@ import typing as t
 from dataclasses import dataclass
 from functools import cached_property
 
-from tests.helpers.hermetic import clean_environ
+from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -105,3 +105,17 @@ def run_tap(
         stderr_path=err_path,
         peak_rss_mb=peak_kb / 1024,
     )
+
+
+def tap_json(module: str, *args: str) -> t.Any:
+    """The JSON that ``python -m module ARGS`` prints (``--about --format=json``, ``--discover``),
+    run in a neutral folder with none of the caller's settings; a failing run raises."""
+    completed = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=NEUTRAL_CWD,
+        env=clean_environ(),
+    )
+    return json.loads(completed.stdout)

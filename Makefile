@@ -29,7 +29,7 @@ lock: | $(UV)
 	$(UV) lock
 	$(UV) export --quiet --format requirements-txt --all-groups --no-hashes --no-emit-project \
 		--no-header --output-file requirements.lock
-	for input in plugins/loaders/*.in examples/dagster/requirements.in; do \
+	for input in plugins/loaders/*.in transform/requirements/*.in examples/dagster/requirements.in; do \
 		$(UV) pip compile --quiet --python-version 3.11 --no-header --no-annotate \
 			"$$input" --output-file "$${input%.in}.txt"; \
 	done

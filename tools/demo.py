@@ -3,9 +3,12 @@
 1. installs the taps and target-duckdb into .meltano/ (the first time only);
 2. serves an aiokk account of thousands of dialogs, a twin24 account of thousands of calls and
    hundreds of alovoice recordings on http://127.0.0.1:8765 (the `demo` environment's URLs);
-3. runs the three taps into output/warehouse.duckdb and prints the rows of every table;
+3. runs the three taps into output/warehouse.duckdb, then builds and tests the call model
+   (transform/, with dbt-duckdb), and prints the rows of every table;
 4. changes some records, as a day would, runs again and prints what the incremental run wrote;
-5. stops the emulator.
+5. prints a few lines from the model's marts: calls and quality per vendor and day, and the
+   operators with the lowest grades;
+6. stops the emulator.
 
 Every demo starts afresh: it replaces the DuckDB file and keeps its Meltano state in
 output/demo-meltano.db, so the second run of a demo is incremental and a new demo is not.
@@ -110,11 +113,100 @@ def check(warehouse: Path, first: Counts, changes: Changes, since: datetime) -> 
     return problems
 
 
+PER_VENDOR_AND_DAY = """
+WITH per_call AS (
+    SELECT calls.vendor, CAST(calls.started_at AS DATE) AS day, calls.call_key,
+           avg(quality.score) AS score,
+           sum(CASE WHEN quality.measure = 'rule' THEN quality.value END) AS rules_matched
+    FROM call_model.calls
+    LEFT JOIN call_model.call_quality AS quality ON quality.call_key = calls.call_key
+    WHERE calls.started_at IS NOT NULL
+    GROUP BY 1, 2, 3
+), per_day AS (
+    SELECT vendor, day, count(*) AS calls, avg(score) AS score,
+           avg(rules_matched) AS rules_matched,
+           row_number() OVER (PARTITION BY vendor ORDER BY day DESC) AS newest
+    FROM per_call
+    GROUP BY 1, 2
+)
+SELECT vendor, day, calls, score, rules_matched FROM per_day WHERE newest <= 3 ORDER BY 1, 2
+"""
+"""Calls per vendor and day (each vendor's three latest days), with the average score (0 to 1)
+of their scored measures and, for alovoice, the rules matched per call."""
+
+LOWEST_GRADES = """
+SELECT calls.operator_name, calls.department_name, count(*) AS calls,
+       avg(quality.value) AS grade, avg(quality.max_value) AS out_of, avg(quality.score) AS score
+FROM call_model.calls
+JOIN call_model.call_quality AS quality
+  ON quality.call_key = calls.call_key AND quality.measure = 'overall_grade'
+GROUP BY 1, 2
+ORDER BY score, calls.operator_name
+LIMIT 5
+"""
+"""The five operators whose calls have the lowest average overall grade (aiokk)."""
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def print_marts(warehouse: Path) -> None:
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        per_day = db.execute(PER_VENDOR_AND_DAY).fetchall()
+        lowest = db.execute(LOWEST_GRADES).fetchall()
+    say("\nThe call model (schema call_model): calls and quality per vendor and day")
+    say(f"  {'vendor':<9} {'day':<10}  {'calls':>5}  {'avg score':>9}  {'rules matched/call':>18}")
+    for vendor, day, calls, score, rules in per_day:
+        say(f"  {vendor:<9} {day!s:<10}  {calls:>5}  {number(score):>9}  {number(rules):>18}")
+    say("\nThe operators with the lowest grades (aiokk's overall grade)")
+    say(f"  {'operator':<36} {'department':<18} {'calls':>5}  {'grade':>11}  {'score':>5}")
+    for operator, department, calls, grade, out_of, score in lowest:
+        graded = f"{number(grade, 1)}/{number(out_of, 0)}"
+        say(
+            f"  {operator:<36} {department or '-':<18} {calls:>5}  {graded:>11}  {number(score):>5}"
+        )
+
+
+MART_SOURCES = {
+    "aiokk": "tap_aiokk.dialogs",
+    "twin24": "tap_twin24.calls",
+    "alovoice": "tap_alovoice.analyses",
+}
+"""The table that holds one row per call of each vendor, as loaded."""
+
+
+def check_marts(warehouse: Path) -> list[str]:
+    """What would make the model's printout a lie: a mart without a vendor's calls."""
+    problems = []
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        for vendor, table in MART_SOURCES.items():
+            (loaded,) = db.execute(f"SELECT count(*) FROM {table}").fetchone() or (0,)
+            (modelled,) = db.execute(
+                "SELECT count(*) FROM call_model.calls WHERE vendor = ?", [vendor]
+            ).fetchone() or (0,)
+            if not loaded or modelled != loaded:
+                problems.append(f"call_model.calls has {modelled} {vendor} calls, {loaded} loaded")
+        (lines,) = db.execute(
+            "SELECT count(*) FROM call_model.call_transcript_lines"
+        ).fetchone() or (0,)
+        (measures,) = db.execute("SELECT count(*) FROM call_model.call_quality").fetchone() or (0,)
+    problems += [
+        f"call_model.{name} is empty"
+        for name, n in (("call_transcript_lines", lines), ("call_quality", measures))
+        if not n
+    ]
+    return problems
+
+
 def load(number: int, env: dict[str, str], output: Path) -> None:
     log = output / f"demo-run-{number}.log"
-    say(f"\nRun {number}: meltano run tap-X target-duckdb for the three taps (log: {log}) ...")
+    say(
+        f"\nRun {number}: meltano run tap-X target-duckdb for the three taps, then "
+        f"dbt-duckdb:build (log: {log}) ..."
+    )
     started = time.monotonic()
-    result = run_all("target-duckdb", env, log)
+    result = run_all("target-duckdb", env, log, then=["dbt-duckdb:build"])
     if result.returncode != 0:
         tail = log.read_text(encoding="utf-8").splitlines()[-15:]
         raise SystemExit(f"meltano run failed (exit {result.returncode}):\n" + "\n".join(tail))
@@ -144,9 +236,13 @@ def main(argv: list[str] | None = None) -> int:
     env = {
         "MELTANO_DATABASE_URI": f"sqlite:///{system_db}",
         "TARGET_DUCKDB_FILEPATH": str(warehouse),
+        "DBT_DUCKDB_PATH": str(warehouse),
     }
-    say("Installing the taps and target-duckdb into .meltano/ (the first time takes a minute) ...")
-    installed = install(*TAPS, "target-duckdb", env=env)
+    say(
+        "Installing the taps, target-duckdb and dbt-duckdb into .meltano/ "
+        "(the first time takes a minute) ..."
+    )
+    installed = install(*TAPS, "target-duckdb", "dbt-duckdb", env=env)
     if installed.returncode != 0:
         say(installed.stdout[-3000:] + installed.stderr[-3000:])
         return 1
@@ -178,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
             table_counts(warehouse, before),
         )
     say("\nEmulator stopped.")
-    problems = check(warehouse, first, changes, before)
+    print_marts(warehouse)
+    problems = check(warehouse, first, changes, before) + check_marts(warehouse)
     if problems:
         say("The demo did not load what it should: " + "; ".join(problems))
         return 1

@@ -16,8 +16,9 @@ import tempfile
 import typing as t
 from pathlib import Path
 
-PREFIXES = ("TAP_", "TARGET_", "MELTANO_")
-"""Settings of the taps (TAP_AIOKK_TOKEN, TAP_TWIN24_LOGLEVEL, ...), targets and Meltano."""
+PREFIXES = ("TAP_", "TARGET_", "MELTANO_", "DBT_", "CALL_MODEL_")
+"""Settings of the taps (TAP_AIOKK_TOKEN, TAP_TWIN24_LOGLEVEL, ...), targets, Meltano, and the
+dbt utilities and dbt itself (DBT_POSTGRES_PASSWORD, DBT_PROFILES_DIR, CALL_MODEL_*_SCHEMA)."""
 DROPPED = frozenset({"LOGLEVEL", "SINGER_SDK_LOG_CONFIG"})
 """The SDK's log level and log format for every plugin: the tests read the taps' logs."""
 LOOPBACK = ("127.0.0.1", "localhost")

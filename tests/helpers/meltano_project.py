@@ -80,10 +80,13 @@ def install(*plugins: str, env: t.Mapping[str, str]) -> subprocess.CompletedProc
         return meltano("install", *plugins, env=env)
 
 
-def run_all(loader: str, env: t.Mapping[str, str], log: Path) -> subprocess.CompletedProcess[str]:
-    """`meltano run` every tap into `loader` in the demo environment, one block per tap."""
+def run_all(
+    loader: str, env: t.Mapping[str, str], log: Path, then: t.Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    """`meltano run` every tap into `loader` in the demo environment, one block per tap, and
+    then the blocks `then` (such as dbt-duckdb:build)."""
     blocks = [name for tap in TAPS for name in (tap, loader)]
-    return meltano("--environment=demo", "run", *blocks, env=env, log=log)
+    return meltano("--environment=demo", "run", *blocks, *then, env=env, log=log)
 
 
 @dataclass

@@ -1,0 +1,279 @@
+"""The call model's Meltano utilities, and the README's "Running it" commands, as written.
+
+transform/meltano/ holds the dbt-duckdb and dbt-postgres definitions a project of its own adds
+with `meltano add --from-ref`; this project's meltano.yml holds the same entries. Their pins are
+transform/requirements/'s. The README's blocks run from bash, with /path/to/... replaced: in a
+new Meltano project (copy transform/, add both utilities, build on a hand-made DuckDB warehouse,
+check dbt-postgres's connection), and in this project (load Postgres from the emulator and build
+the model in one `meltano run`, settings from a `.env` written from the README's own block).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import typing as t
+import uuid
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
+
+from tests.emulator import Emulator
+from tests.helpers.call_model_truth import mart_truth
+from tests.helpers.hermetic import clean_environ
+from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, install
+from tests.test_call_model_rules import ROWS, TABLES
+from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
+from tests.test_readme_commands import (
+    THIS_CHECKOUT,
+    YOUR_PROJECT,
+    Block,
+    readme_blocks,
+    run_bash,
+)
+
+TRANSFORM = PROJECT_ROOT / "transform"
+UTILITIES = ("dbt-duckdb", "dbt-postgres")
+SECTION, RUNNING = "The call model", "Running it"
+
+
+def definition(name: str) -> dict[str, t.Any]:
+    path = TRANSFORM / "meltano" / f"{name}.yml"
+    return t.cast("dict[str, t.Any]", yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def declared() -> dict[str, dict[str, t.Any]]:
+    project = yaml.safe_load((PROJECT_ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    return {plugin["name"]: plugin for plugin in project["plugins"]["utilities"]}
+
+
+@pytest.mark.parametrize("name", UTILITIES)
+def test_meltano_yml_holds_the_definition_a_project_of_its_own_adds(name: str) -> None:
+    assert declared()[name] == definition(name)
+
+
+@pytest.mark.parametrize("name", UTILITIES)
+def test_the_pip_url_pins_what_the_lock_input_names_and_uses_the_lock(name: str) -> None:
+    """`make lock` compiles transform/requirements/NAME.in; the pip_url installs those pins,
+    constrained by the compiled NAME.txt, from the project's own copy of transform/."""
+    pip_url = definition(name)["pip_url"]
+    packages, constraint = pip_url.split(" -c ")
+    assert constraint == f"${{MELTANO_PROJECT_ROOT}}/transform/requirements/{name}.txt"
+    source = (TRANSFORM / "requirements" / f"{name}.in").read_text(encoding="utf-8")
+    pins = [line for line in source.splitlines() if line and not line.startswith("#")]
+    assert packages.split() == pins
+    locked = (TRANSFORM / "requirements" / f"{name}.txt").read_text(encoding="utf-8")
+    assert all(pin in locked.splitlines() for pin in pins), "run `make lock`"
+    assert re.search(r"^dbt-core==1\.11\.\d+$", locked, re.MULTILINE), "dbt-core 1.11.x"
+
+
+@pytest.mark.parametrize("name", UTILITIES)
+def test_the_model_reads_the_settings_meltano_passes(name: str) -> None:
+    """Every variable the profiles and sources read is a setting of the utility (by its own
+    name, DBT_POSTGRES_HOST, or its `env`), or MELTANO_ENVIRONMENT."""
+    adapter = name.removeprefix("dbt-")
+    plugin = definition(name)
+    exported = {s.get("env") or f"{name.upper().replace('-', '_')}_{s['name'].upper()}"
+                for s in plugin["settings"]}  # fmt: skip
+    texts = [(TRANSFORM / "profiles" / adapter / "profiles.yml").read_text(encoding="utf-8")]
+    texts += [p.read_text(encoding="utf-8") for p in (TRANSFORM / "models").rglob("*.yml")]
+    read = set(re.findall(r"env_var\('([A-Z_]+)'", "".join(texts)))
+    assert read, "no env_var in the profile or the sources"
+    assert read - exported == {"MELTANO_ENVIRONMENT"}
+
+
+def blocks() -> list[Block]:
+    found = [
+        block
+        for block in readme_blocks((PROJECT_ROOT / "README.md").read_text(encoding="utf-8"))
+        if block.section == SECTION and block.lang == "bash"
+    ]
+    assert found and all(b.subsection == RUNNING for b in found), "no block to run"
+    return found
+
+
+def own_project_block() -> Block:
+    (block,) = [b for b in blocks() if b.text.startswith(f"cd {YOUR_PROJECT}")]
+    return block
+
+
+def env_file_block() -> Block:
+    (block,) = [b for b in blocks() if b.text.startswith("# .env")]
+    return block
+
+
+def this_project_block() -> Block:
+    (block,) = [b for b in blocks() if b not in (own_project_block(), env_file_block())]
+    return block
+
+
+def test_every_block_of_the_section_is_run_below() -> None:
+    assert len(blocks()) == 3
+
+
+def uv_path() -> str:
+    for candidate in ("uv", str(PROJECT_ROOT / ".tools/bin/uv")):
+        if found := shutil.which(candidate):
+            return str(Path(found).parent)
+    pytest.skip("the README's block installs with uv: none on PATH nor in .tools/bin")
+
+
+@pytest.mark.slow  # a new Meltano project installs both utilities
+def test_the_model_in_a_project_of_your_own(tmp_path: Path) -> None:
+    """The block as written, in a new project: transform/ copied, both utilities added from
+    their definitions and installed; then the model builds and tests on a DuckDB warehouse,
+    and dbt-postgres reaches the Postgres server."""
+    meltano_bin = PROJECT_ROOT / ".venv" / "bin"
+    if not (meltano_bin / "meltano").exists():
+        pytest.skip(f"the block runs meltano: none in {meltano_bin} (make .venv)")
+    project = tmp_path / "your-project"
+    project.mkdir()
+    (project / "meltano.yml").write_text(
+        "default_environment: prod\nproject_id: readme-model\nsend_anonymous_usage_stats: false\n"
+        "venv:\n  backend: uv\nenvironments:\n- name: prod\n",
+        encoding="utf-8",
+    )
+    script = own_project_block().text.replace(YOUR_PROJECT, str(project))
+    script = script.replace(THIS_CHECKOUT, str(PROJECT_ROOT))
+    path = ":".join((str(meltano_bin), uv_path(), clean_environ()["PATH"]))
+    env = clean_environ({"PATH": path})
+    env.pop("VIRTUAL_ENV", None)
+    added = run_bash(script, tmp_path, env, timeout=600)
+    assert added.returncode == 0, (added.stdout + added.stderr)[-4000:]
+    plugins = yaml.safe_load((project / "meltano.yml").read_text(encoding="utf-8"))["plugins"]
+    assert sorted(p["name"] for p in plugins["utilities"]) == sorted(UTILITIES)
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as db:
+        db.execute(TABLES + ROWS)
+    built = run_bash(
+        f"DBT_DUCKDB_PATH={warehouse} meltano invoke dbt-duckdb build", project, env, timeout=300
+    )
+    assert built.returncode == 0, (built.stdout + built.stderr)[-4000:]
+    assert re.search(r"Done\. PASS=\d+ WARN=0 ERROR=0", built.stdout + built.stderr)
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        (calls,) = db.execute("SELECT count(*) FROM call_model.calls").fetchone() or (0,)
+    assert calls == 10  # 4 aiokk dialogs, 3 twin24 calls, 3 alovoice calls in ROWS
+
+    debug = run_bash(
+        f"DBT_POSTGRES_HOST={POSTGRES['host']} DBT_POSTGRES_USER={POSTGRES['user']} "
+        f"DBT_POSTGRES_DBNAME={POSTGRES['dbname']} meltano invoke dbt-postgres debug",
+        project,
+        env,
+        timeout=300,
+    )
+    postgres_connection().close()  # skips, with the reason, when there is no Postgres
+    assert debug.returncode == 0 and "All checks passed!" in debug.stdout + debug.stderr, (
+        debug.stdout + debug.stderr
+    )[-4000:]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """This project, as test_readme_commands' `project`: meltano.yml copied, the rest linked."""
+    root = tmp_path / "project"
+    root.mkdir()
+    for entry in PROJECT_ROOT.iterdir():
+        if not entry.name.startswith(".") and entry.name not in ("meltano.yml", "output"):
+            (root / entry.name).symlink_to(entry)
+    (root / ".venv").symlink_to(PROJECT_ROOT / ".venv")
+    shutil.copyfile(PROJECT_ROOT / "meltano.yml", root / "meltano.yml")
+    (root / "output").mkdir()
+    return root
+
+
+@pytest.mark.slow  # Meltano loads the three taps into Postgres, then dbt builds the model
+def test_loading_and_building_in_one_run(project: Path, tmp_path: Path) -> None:
+    """The README's .env block and commands, in this project, the prod environment pointed at
+    the emulator and at a Postgres schema of the test's own (for the loaders and, through the
+    *_SCHEMA settings, for the model's sources); the marts then hold what the emulator served."""
+    if not (PROJECT_ROOT / ".venv" / "bin" / "meltano").exists():
+        pytest.skip("the block runs .venv/bin/meltano: make .venv")
+    connection = postgres_connection()
+    role = f"model_readme_{uuid.uuid4().hex[:8]}"
+    connection.execute(f'CREATE ROLE "{role}" LOGIN')
+    try:
+        connection.execute(f'GRANT CREATE ON DATABASE "{POSTGRES["dbname"]}" TO "{role}"')
+        accounts = Accounts.build(
+            dialogs=60, calls=80, recordings=4, call_ids_file=tmp_path / "ids.txt",
+            secrets=SECRETS, analysis_seconds=0.2,
+        )  # fmt: skip
+        with Emulator() as emulator:
+            accounts.mount(emulator)
+            values = accounts.settings(emulator) | {
+                "TARGET_POSTGRES_HOST": POSTGRES["host"],
+                "TARGET_POSTGRES_PORT": POSTGRES["port"],
+                "TARGET_POSTGRES_USER": role,
+                "TARGET_POSTGRES_PASSWORD": SECRETS["postgres"],
+                "TARGET_POSTGRES_DATABASE": POSTGRES["dbname"],
+                "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": role,
+                "TAP_AIOKK_TIMEZONE": "Asia/Almaty",
+                "TAP_ALOVOICE_POLL_INTERVAL_MS": "200",
+                "DBT_POSTGRES_HOST": POSTGRES["host"],
+                "DBT_POSTGRES_USER": role,
+                "DBT_POSTGRES_PASSWORD": SECRETS["postgres"],
+                "DBT_POSTGRES_DBNAME": POSTGRES["dbname"],
+                "DBT_POSTGRES_SCHEMA": f"{role}_model",
+                "DBT_POSTGRES_AIOKK_SCHEMA": role,
+                "DBT_POSTGRES_TWIN24_SCHEMA": role,
+                "DBT_POSTGRES_ALOVOICE_SCHEMA": role,
+                "DBT_TARGET_PATH": str(tmp_path / "dbt-target"),
+                "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
+                "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+            }
+            names = re.findall(r"^([A-Z_0-9]+)=", env_file_block().text, re.MULTILINE)
+            assert names and set(names) <= set(values), set(names) - set(values)
+            dotenv = "".join(f"{name}={values[name]}\n" for name in names)
+            (project / ".env").write_text(dotenv, encoding="utf-8")
+            env = clean_environ({k: v for k, v in values.items() if k not in names})
+            result = run_bash(this_project_block().text, project, env, timeout=900)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output[-5000:]
+        assert re.search(r"Done\. PASS=\d+ WARN=0 ERROR=0", output), output[-3000:]
+        for secret in (SECRETS["token"], SECRETS["password"], SECRETS["postgres"]):
+            assert secret not in output
+        truth = mart_truth(accounts)
+        found = connection.execute(f'SELECT call_key FROM "{role}_model".calls').fetchall()
+        assert sorted(key for (key,) in found) == sorted(truth.calls)
+        (lines,) = connection.execute(
+            f'SELECT count(*) FROM "{role}_model".call_transcript_lines'
+        ).fetchone()
+        assert lines == len(truth.lines)
+    finally:
+        drop_role(connection, role)
+
+
+LIST_CLASHES = """
+import importlib.metadata, json
+from collections import defaultdict
+owners = defaultdict(set)
+for dist in importlib.metadata.distributions():
+    for file in dist.files or ():
+        path = str(file)
+        if ".dist-info/" in path or path.startswith("..") or "__pycache__" in path:
+            continue
+        owners[path].add(dist.metadata["Name"].lower())
+print(json.dumps({path: sorted(names) for path, names in owners.items() if len(names) > 1}))
+"""
+NAMESPACE_INITS = {"dbt/__init__.py", "dbt/adapters/__init__.py", "dbt/include/__init__.py"}
+"""dbt's namespace package: dbt-core, dbt-adapters and each adapter ship its `__init__.py`
+files (dbt-duckdb an empty one), by dbt's design; every other file has one owner."""
+
+
+@pytest.mark.parametrize("name", UTILITIES)
+def test_no_module_is_installed_by_two_distributions_in_the_utility(
+    name: str, tmp_path: Path
+) -> None:
+    """tests/test_installed_modules.py's rule, in the utility's own virtual environment."""
+    installed = install(name, env={"MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'm.db'}"})
+    assert installed.returncode == 0, (installed.stdout + installed.stderr)[-3000:]
+    python = PROJECT_ROOT / ".meltano" / "utilities" / name / "venv" / "bin" / "python"
+    listing = subprocess.run(
+        [str(python), "-c", LIST_CLASHES], capture_output=True, text=True, check=True, timeout=60
+    )
+    shared = json.loads(listing.stdout)
+    assert set(shared) <= NAMESPACE_INITS, shared

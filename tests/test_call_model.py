@@ -5,6 +5,9 @@ and then `dbt-duckdb:build` or `dbt-postgres:build` (the models and their dbt te
 the emulator's accounts changed in between (twin24 calls updated, some with a shorter transcript;
 aiokk dialogs re-analysed; alovoice calls added). Each mart is then compared, key by key, with
 what the emulator serves now: stale rows the loaders keep must not reach the marts.
+
+The checks are written once (`MartChecks`) and run per loader by a class of its own, so that
+pytest-xdist (`--dist loadscope`) can build the two warehouses on two workers at once.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import psycopg
 import pytest
 
 from tests.emulator import Emulator
-from tests.helpers.call_model_truth import MartTruth, mart_truth
+from tests.helpers.call_model_truth import Call, MartTruth, mart_truth
 from tests.helpers.meltano_project import Accounts, install, run_all
 
 POSTGRES = {"host": "127.0.0.1", "port": "5432", "user": "postgres", "dbname": "test"}
@@ -39,6 +42,9 @@ class Built:
     truth: MartTruth
     marts: dict[str, list[dict[str, t.Any]]]
     logs: list[str]
+    """Meltano's output of each run."""
+    dbt_output: list[str]
+    """dbt's own log and artifacts (compiled SQL, run results)."""
     stale_lines: int
     """twin24 transcript lines in the loader's table that no current version of a call has."""
 
@@ -67,7 +73,7 @@ def postgres() -> t.Any:
 
 
 MARTS = {
-    "calls": ["call_key", "vendor"],
+    "calls": ["call_key", "vendor", "started_at", "duration_seconds", "status", "cost"],
     "call_transcript_lines": ["line_key", "call_key", "speaker", "text"],
     "call_quality": ["quality_key", "call_key", "measure", "value", "score", "text"],
 }
@@ -88,13 +94,13 @@ STALE = """SELECT count(*) FROM "{schema}".call_messages AS m
                       WHERE c.id = m.call_id AND c.{updated} = m.call_updated_at)"""
 
 
-@pytest.fixture(scope="module", params=["target-duckdb", "target-postgres"])
+@pytest.fixture(scope="class")
 def built(
     request: pytest.FixtureRequest,
     plugins: None,  # noqa: ARG001 (a fixture used for its effect)
     tmp_path_factory: pytest.TempPathFactory,
 ) -> t.Iterator[Built]:
-    loader: str = request.param
+    loader: str = request.cls.loader
     workdir = tmp_path_factory.mktemp(loader)
     env = {
         "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
@@ -147,11 +153,15 @@ def built(
             result = run_all(loader, env, log, then=[f"{UTILITY[loader]}:build"])
             logs.append(log.read_text(encoding="utf-8"))
             assert result.returncode == 0, logs[-1][-6000:]
+    dbt_files = [*(workdir / "dbt-logs").glob("*"), *(workdir / "dbt-target").glob("*.json")]
+    assert dbt_files, "dbt wrote no log and no artifact"
+    dbt_output = [path.read_text(encoding="utf-8") for path in dbt_files]
     if connection is None:
         connection = duckdb.connect(str(workdir / "warehouse.duckdb"), read_only=True)
     try:
         (stale_lines,) = connection.execute(stale).fetchone()
-        yield Built(loader, mart_truth(accounts), read_marts(connection, model), logs, stale_lines)
+        marts = read_marts(connection, model)
+        yield Built(loader, mart_truth(accounts), marts, logs, dbt_output, stale_lines)
     finally:
         if loader == "target-duckdb":
             connection.close()
@@ -169,52 +179,74 @@ def keyed(rows: list[dict[str, t.Any]], key: str) -> dict[str, dict[str, t.Any]]
     return found
 
 
-def test_dbt_build_ran_every_model_and_test_and_passed(built: Built) -> None:
-    for log in built.logs:
-        done = re.findall(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", log)
-        assert done, log[-3000:]
-        passed, warned, errors, skipped = map(int, done[-1])
-        assert (warned, errors, skipped) == (0, 0, 0), log[-3000:]
-        assert passed >= 11 + 30, "models and dbt tests are missing"  # 11 models, 30+ tests
+class MartChecks:
+    """Every check, for the loader of the class that runs them."""
+
+    loader: str
+
+    def test_dbt_build_ran_every_model_and_test_and_passed(self, built: Built) -> None:
+        for log in built.logs:
+            done = re.findall(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", log)
+            assert done, log[-3000:]
+            passed, warned, errors, skipped = map(int, done[-1])
+            assert (warned, errors, skipped) == (0, 0, 0), log[-3000:]
+            assert passed >= 11 + 30, "models and dbt tests are missing"  # 11 models, 30+ tests
+
+    def test_calls_hold_every_served_call_once_with_its_values(self, built: Built) -> None:
+        """Start times in UTC (aiokk's local call.date converted), durations, statuses, costs."""
+        calls = keyed(built.marts["calls"], "call_key")
+        got = {
+            key: Call(
+                row["vendor"],
+                row["started_at"],
+                row["duration_seconds"],
+                row["status"],
+                None if row["cost"] is None else float(row["cost"]),
+            )
+            for key, row in calls.items()
+        }
+        assert got == built.truth.calls
+        assert {"aiokk", "twin24", "alovoice"} == {c.vendor for c in built.truth.calls.values()}
+
+    def test_transcript_lines_are_the_current_versions_only(self, built: Built) -> None:
+        """The twin24 calls updated with a shorter transcript left lines in the loader's table;
+        none of them is in the mart, and every current line is, with its speaker."""
+        assert built.stale_lines > 0, "no transcript got shorter: the check would prove nothing"
+        lines = keyed(built.marts["call_transcript_lines"], "line_key")
+        got = {key: (row["speaker"], row["text"]) for key, row in lines.items()}
+        assert got == built.truth.lines
+        assert all(row["call_key"] == key.rsplit(":", 1)[0] for key, row in lines.items())
+
+    def test_quality_has_one_row_per_call_and_measure_with_its_value(self, built: Built) -> None:
+        quality = keyed(built.marts["call_quality"], "quality_key")
+        got = {
+            key: None if row["value"] is None else float(row["value"])
+            for key, row in quality.items()
+        }
+        assert got == built.truth.quality
+        measures = {row["measure"] for row in quality.values()}
+        assert measures == {
+            "overall_grade", "criterion", "client_loyalty", "signal_words", "rule",
+            "dialog_result", "nps",
+        }  # fmt: skip
+        words = {key: quality[key]["text"] for key in built.truth.signal_words}
+        assert words == built.truth.signal_words
+
+    def test_scores_lie_between_zero_and_one(self, built: Built) -> None:
+        scores = [row["score"] for row in built.marts["call_quality"] if row["score"] is not None]
+        assert scores, "no measure has a scale"
+        assert all(0 <= float(score) <= 1 for score in scores)
+
+    def test_no_secret_in_the_output(self, built: Built) -> None:
+        """Not in Meltano's output, nor in dbt's log and artifacts."""
+        text = "".join(built.logs + built.dbt_output)
+        for secret in (SECRETS["token"], SECRETS["password"], SECRETS["postgres"]):
+            assert secret not in text
 
 
-def test_calls_hold_every_served_call_once(built: Built) -> None:
-    calls = keyed(built.marts["calls"], "call_key")
-    assert {key: row["vendor"] for key, row in calls.items()} == built.truth.calls
-    assert {"aiokk", "twin24", "alovoice"} == set(built.truth.calls.values())
+class TestOnDuckDB(MartChecks):
+    loader = "target-duckdb"
 
 
-def test_transcript_lines_are_the_current_versions_only(built: Built) -> None:
-    """The twin24 calls updated with a shorter transcript left lines in the loader's table;
-    none of them is in the mart, and every current line is, with its speaker."""
-    assert built.stale_lines > 0, "no transcript got shorter: the check would prove nothing"
-    lines = keyed(built.marts["call_transcript_lines"], "line_key")
-    assert {key: row["speaker"] for key, row in lines.items()} == built.truth.lines
-    assert all(row["call_key"] == key.rsplit(":", 1)[0] for key, row in lines.items())
-
-
-def test_quality_has_one_row_per_call_and_measure_with_its_value(built: Built) -> None:
-    quality = keyed(built.marts["call_quality"], "quality_key")
-    got = {
-        key: None if row["value"] is None else float(row["value"]) for key, row in quality.items()
-    }
-    assert got == built.truth.quality
-    measures = {row["measure"] for row in quality.values()}
-    assert measures == {
-        "overall_grade", "criterion", "client_loyalty", "signal_words", "rule",
-        "dialog_result", "nps",
-    }  # fmt: skip
-    words = {key: quality[key]["text"] for key in built.truth.signal_words}
-    assert words == built.truth.signal_words
-
-
-def test_scores_lie_between_zero_and_one(built: Built) -> None:
-    scores = [row["score"] for row in built.marts["call_quality"] if row["score"] is not None]
-    assert scores, "no measure has a scale"
-    assert all(0 <= float(score) <= 1 for score in scores)
-
-
-def test_no_secret_in_the_output(built: Built) -> None:
-    text = "".join(built.logs)
-    for secret in (SECRETS["token"], SECRETS["password"], SECRETS["postgres"]):
-        assert secret not in text
+class TestOnPostgres(MartChecks):
+    loader = "target-postgres"

@@ -124,17 +124,19 @@ def uv_path() -> str:
 
 @pytest.mark.slow  # a new Meltano project installs both utilities
 def test_the_model_in_a_project_of_your_own(tmp_path: Path) -> None:
-    """The block as written, in a new project: transform/ copied, both utilities added from
-    their definitions and installed; then the model builds and tests on a DuckDB warehouse,
-    and dbt-postgres reaches the Postgres server."""
+    """The block as written, in a new project (environments dev, staging and prod, dev the
+    default): transform/ copied, both utilities added from their definitions and installed;
+    then the model builds and tests on a DuckDB warehouse, and dbt-postgres reaches the
+    Postgres server."""
     meltano_bin = PROJECT_ROOT / ".venv" / "bin"
     if not (meltano_bin / "meltano").exists():
         pytest.skip(f"the block runs meltano: none in {meltano_bin} (make .venv)")
     project = tmp_path / "your-project"
     project.mkdir()
+    # As `meltano init` makes it: dev by default; the model's profiles build `prod` there.
     (project / "meltano.yml").write_text(
-        "default_environment: prod\nproject_id: readme-model\nsend_anonymous_usage_stats: false\n"
-        "venv:\n  backend: uv\nenvironments:\n- name: prod\n",
+        "default_environment: dev\nproject_id: readme-model\nsend_anonymous_usage_stats: false\n"
+        "venv:\n  backend: uv\nenvironments:\n- name: dev\n- name: staging\n- name: prod\n",
         encoding="utf-8",
     )
     script = own_project_block().text.replace(YOUR_PROJECT, str(project))
@@ -161,7 +163,8 @@ def test_the_model_in_a_project_of_your_own(tmp_path: Path) -> None:
 
     debug = run_bash(
         f"DBT_POSTGRES_HOST={POSTGRES['host']} DBT_POSTGRES_USER={POSTGRES['user']} "
-        f"DBT_POSTGRES_DBNAME={POSTGRES['dbname']} meltano invoke dbt-postgres debug",
+        f"DBT_POSTGRES_DBNAME={POSTGRES['dbname']} DBT_POSTGRES_PASSWORD={SECRETS['postgres']} "
+        "meltano invoke dbt-postgres debug",
         project,
         env,
         timeout=300,

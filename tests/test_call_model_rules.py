@@ -89,15 +89,18 @@ INSERT INTO tap_twin24.call_messages VALUES
     ('call-a', 2, 'user', 'Да', '2025-03-01 09:59:12', '2025-03-01 10:00:00'),
     ('call-a', 3, 'robot', 'До свидания', '2025-03-01 09:59:20', '2025-03-01 10:00:00'),
     ('call-a', 1, 'robot', 'Ало! Здравствуйте', '2025-03-01 09:59:10', '2025-03-01 11:00:00'),
-    ('call-a', 2, 'user', 'Нет, спасибо', '2025-03-01 09:59:12', '2025-03-01 11:00:00');
--- alovoice: 555.1 done (a rule matched twice, one not matched), 555.2 still pending.
+    ('call-a', 2, 'user', 'Нет, спасибо', '2025-03-01 09:59:12', '2025-03-01 11:00:00'),
+    ('call-c', 1, 'user', '', '2025-03-01 09:05:00', '2025-03-01 09:10:00');
+-- alovoice: 555.1 done (a rule matched twice, one not matched), 555.2 still pending (a fragment
+-- of it in the table, as an older tap version might have left, is no line of the model).
 INSERT INTO tap_alovoice.analyses VALUES
     ('555.1', 'done', '2025-05-20 10:00:00', '2025-05-20 10:05:00', NULL),
     ('555.2', 'pending', '2025-05-20 11:00:00', '2025-05-20 11:01:00', NULL),
     ('1000', 'failed', NULL, '2025-05-20 11:01:00', 'call not found');
 INSERT INTO tap_alovoice.fragments VALUES
     ('555.1', 1, 'operator', 'Здравствуйте, компания Тест', 0, 2500),
-    ('555.1', 2, 'client', 'Сколько стоит?', 2600, 4400);
+    ('555.1', 2, 'client', 'Сколько стоит?', 2600, 4400),
+    ('555.2', 1, 'operator', 'Алло', 0, 900);
 INSERT INTO tap_alovoice.tags VALUES
     ('555.1', 1, 'Цена', true, 'сколько стоит'),
     ('555.1', 2, 'Прощание', false, NULL),
@@ -287,4 +290,22 @@ def test_a_vendor_whose_tables_are_not_loaded_gives_no_rows(tmp_path: Path) -> N
         vendors = db.execute("SELECT DISTINCT vendor FROM call_model.calls").fetchall()
         lines = db.execute("SELECT count(*) FROM call_model.call_transcript_lines").fetchone()
     assert vendors == [("twin24",)]
-    assert lines == (2,)
+    assert lines == (3,)  # call-a's two current lines and call-c's one
+
+
+def test_an_empty_text_is_null_whatever_the_loader(marts: duckdb.DuckDBPyConnection) -> None:
+    """target-postgres keeps twin24's "", target-duckdb loads it as null: the model says null."""
+    found = rows(
+        marts,
+        "SELECT speaker, text FROM call_model.call_transcript_lines "
+        "WHERE call_key = 'twin24:call-c'",
+    )
+    assert found == [("client", None)]
+
+
+def test_a_call_not_analysed_yet_has_no_transcript_lines(marts: duckdb.DuckDBPyConnection) -> None:
+    found = rows(
+        marts,
+        "SELECT count(*) FROM call_model.call_transcript_lines WHERE call_key = 'alovoice:555.2'",
+    )
+    assert found == [(0,)]

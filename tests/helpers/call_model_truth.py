@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from tests.helpers.aiokk_truth import finished
 from tests.helpers.alovoice_support import expected_fragments, expected_tags
@@ -21,12 +22,29 @@ SPEAKERS = {"robot": "robot", "user": "client"}
 Value = float | None
 
 
+@dataclass(frozen=True)
+class Call:
+    """The columns of a `calls` row the truth knows (timestamps as naive UTC, as loaded)."""
+
+    vendor: str
+    started_at: datetime | None
+    duration_seconds: int | None
+    status: str
+    cost: Value
+
+
+def naive_utc(text: str | None) -> datetime | None:
+    """An ISO 8601 time with an offset (aiokk's "2025-04-21 12:06:15+05") as naive UTC."""
+    if not text:
+        return None
+    return datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None)
+
+
 @dataclass
 class MartTruth:
-    calls: dict[str, str] = field(default_factory=dict)
-    """call_key -> vendor."""
-    lines: dict[str, str] = field(default_factory=dict)
-    """line_key -> speaker."""
+    calls: dict[str, Call] = field(default_factory=dict)
+    lines: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """line_key -> (speaker, text)."""
     quality: dict[str, Value] = field(default_factory=dict)
     """quality_key -> value."""
     signal_words: dict[str, str | None] = field(default_factory=dict)
@@ -40,6 +58,11 @@ def number(value: t.Any) -> Value:
 def mart_truth(accounts: Accounts) -> MartTruth:
     truth = MartTruth()
     for dialog_id, raw in finished(accounts.aiokk.truth()).items():
+        call = raw["call"]
+        truth.calls[f"aiokk:{dialog_id}"] = Call(
+            "aiokk", naive_utc(call["date"]), call.get("durationSec"), "analysed",
+            number(raw["analytics"].get("price")),
+        )  # fmt: skip
         _aiokk(truth, f"aiokk:{dialog_id}", raw["analytics"])
     for call_id, item in accounts.twin24.truth().items():
         _twin24(truth, f"twin24:{call_id}", item)
@@ -49,7 +72,6 @@ def mart_truth(accounts: Accounts) -> MartTruth:
 
 
 def _aiokk(truth: MartTruth, key: str, analytics: t.Mapping[str, t.Any]) -> None:
-    truth.calls[key] = "aiokk"
     evaluation = analytics.get("evaluationCriteria") or {}
     if evaluation.get("eCurrentGrade") is not None:
         truth.quality[f"{key}:overall_grade"] = number(evaluation["eCurrentGrade"])
@@ -68,9 +90,12 @@ def _aiokk(truth: MartTruth, key: str, analytics: t.Mapping[str, t.Any]) -> None
 
 
 def _twin24(truth: MartTruth, key: str, item: t.Mapping[str, t.Any]) -> None:
-    truth.calls[key] = "twin24"
+    truth.calls[key] = Call(
+        "twin24", naive_utc(item.get("startedAt")), item.get("duration"), item["status"],
+        number(item.get("price")),
+    )  # fmt: skip
     for position, line in enumerate(item.get("messages") or [], start=1):
-        truth.lines[f"{key}:{position}"] = SPEAKERS[line["author"]]
+        truth.lines[f"{key}:{position}"] = (SPEAKERS[line["author"]], line["text"])
     if (item.get("dialogResults") or "").strip():  # "": no result
         truth.quality[f"{key}:dialog_result"] = None
     nps = (item.get("nps") or "").strip()
@@ -80,9 +105,14 @@ def _twin24(truth: MartTruth, key: str, item: t.Mapping[str, t.Any]) -> None:
 
 def _alovoice(truth: MartTruth, call_id: str, answer: t.Mapping[str, t.Any]) -> None:
     key = f"alovoice:{call_id}"
-    truth.calls[key] = "alovoice"
-    for fragment in expected_fragments(call_id, answer):
-        truth.lines[f"{key}:{fragment['position']}"] = fragment["direction"]
+    fragments = expected_fragments(call_id, answer)
+    last_end = max((fragment["end_ms"] for fragment in fragments), default=None)
+    truth.calls[key] = Call(
+        "alovoice", datetime.fromtimestamp(answer["begin_time"], UTC).replace(tzinfo=None),
+        None if last_end is None else (last_end + 500) // 1000, "done", None,  # half up, as SQL
+    )  # fmt: skip
+    for fragment in fragments:
+        truth.lines[f"{key}:{fragment['position']}"] = (fragment["direction"], fragment["text"])
     matches: dict[str, int] = {}
     for tag in expected_tags(call_id, answer):
         matches[tag["name"]] = matches.get(tag["name"], 0) + int(tag["matched"])

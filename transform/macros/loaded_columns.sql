@@ -1,6 +1,6 @@
 {#
   The loaders name a tap's columns each in their own way: twin24's `createdAt` is `createdat` in
-  target-duckdb, `created_at` in target-postgres and `CREATED_AT` in target-snowflake. These
+  target-duckdb, `"createdAt"` in target-postgres and `CREATEDAT` in target-snowflake. These
   macros find the loaded column whose name, lower-cased and without `_`, is the tap's, so one
   staging model reads every loader's tables.
 #}
@@ -54,9 +54,16 @@
     ~ "): load it with this version of the tap") }}
 {% endmacro %}
 
-{# The column, cast to `type`. #}
+{#
+  The column, cast to `type`. An empty text is null: target-duckdb loads "" as null and
+  target-postgres keeps it, and the marts must not differ by loader.
+#}
 {% macro typed(relation, name, type) %}
-  {{- return("cast(" ~ loaded_column(relation, name) ~ " as " ~ type ~ ")") -}}
+  {%- set cast = "cast(" ~ loaded_column(relation, name) ~ " as " ~ type ~ ")" -%}
+  {%- if type == dbt.type_string() -%}
+    {{- return("nullif(" ~ cast ~ ", '')") -}}
+  {%- endif -%}
+  {{- return(cast) -}}
 {% endmacro %}
 
 {#

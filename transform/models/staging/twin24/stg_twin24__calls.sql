@@ -13,7 +13,7 @@ select
     {{ typed(calls, 'botName', dbt.type_string()) }} as bot_name,
     {{ typed(calls, 'responder', dbt.type_string()) }} as responder,
     {{ typed(calls, 'transferredToOperator', dbt.type_boolean()) }} as transferred_to_operator,
-    {#- twin24 sends "" for no result; target-duckdb loads "" as null, target-postgres as "". #}
+    {#- twin24 sends "" (or blanks) for no result. #}
     nullif(trim({{ typed(calls, 'dialogResults', dbt.type_string()) }}), '') as dialog_result,
     nullif(trim({{ typed(calls, 'nps', dbt.type_string()) }}), '') as nps
 from {{ loaded_table(calls) }}

@@ -25,7 +25,7 @@ import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 from tests.emulator import Emulator
 from tests.helpers.call_model_truth import mart_truth
 from tests.helpers.hermetic import clean_environ
-from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, install
+from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, install, project_copy
 from tests.test_call_model_rules import ROWS, TABLES
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
 from tests.test_readme_commands import (
@@ -177,16 +177,10 @@ def test_the_model_in_a_project_of_your_own(tmp_path: Path) -> None:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """This project, as test_readme_commands' `project`: meltano.yml copied, the rest linked."""
-    root = tmp_path / "project"
-    root.mkdir()
-    for entry in PROJECT_ROOT.iterdir():
-        if not entry.name.startswith(".") and entry.name not in ("meltano.yml", "output"):
-            (root / entry.name).symlink_to(entry)
-    (root / ".venv").symlink_to(PROJECT_ROOT / ".venv")
-    shutil.copyfile(PROJECT_ROOT / "meltano.yml", root / "meltano.yml")
-    (root / "output").mkdir()
-    return root
+    venv = PROJECT_ROOT / ".venv"
+    if not (venv / "bin" / "meltano").exists():
+        pytest.skip(f"the README's commands run .venv/bin/...: no {venv}/bin/meltano (make .venv)")
+    return project_copy(tmp_path, venv)
 
 
 @pytest.mark.slow  # Meltano loads the three taps into Postgres, then dbt builds the model
@@ -194,8 +188,6 @@ def test_loading_and_building_in_one_run(project: Path, tmp_path: Path) -> None:
     """The README's .env block and commands, in this project, the prod environment pointed at
     the emulator and at a Postgres schema of the test's own (for the loaders and, through the
     *_SCHEMA settings, for the model's sources); the marts then hold what the emulator served."""
-    if not (PROJECT_ROOT / ".venv" / "bin" / "meltano").exists():
-        pytest.skip("the block runs .venv/bin/meltano: make .venv")
     connection = postgres_connection()
     role = f"model_readme_{uuid.uuid4().hex[:8]}"
     connection.execute(f'CREATE ROLE "{role}" LOGIN')

@@ -28,7 +28,7 @@ import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 from tests.emulator import Emulator
 from tests.helpers.aiokk_truth import finished
 from tests.helpers.hermetic import clean_environ
-from tests.helpers.meltano_project import PROJECT_ROOT, Accounts
+from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, project_copy
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
 from tools.plugin_definitions import Release
 
@@ -332,17 +332,7 @@ def test_adding_a_tap_to_your_own_project(tmp_path: Path, checkout_venv: Path) -
 
 @pytest.fixture
 def project(tmp_path: Path, checkout_venv: Path) -> Path:
-    """A project folder with a copy of meltano.yml, the rest of the checkout linked in (the
-    taps' pip_url installs `${MELTANO_PROJECT_ROOT}`), an empty output/ and no .env."""
-    root = tmp_path / "project"
-    root.mkdir()
-    for entry in PROJECT_ROOT.iterdir():
-        if not entry.name.startswith(".") and entry.name not in ("meltano.yml", "output"):
-            (root / entry.name).symlink_to(entry)
-    (root / ".venv").symlink_to(checkout_venv)
-    shutil.copyfile(PROJECT_ROOT / "meltano.yml", root / "meltano.yml")
-    (root / "output").mkdir()
-    return root
+    return project_copy(tmp_path, checkout_venv)
 
 
 def state_ids(listing: subprocess.CompletedProcess[str]) -> set[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,6 +28,18 @@ MELTANO = Path(sys.executable).with_name("meltano")
 TWIN24_HOSTS = ("iam", "analyse", "cis")
 TAPS = ("tap-aiokk", "tap-twin24", "tap-alovoice")
 INSTALL_LOCK = PROJECT_ROOT / ".meltano" / "install.lock"
+"""Held exclusively by `install`, shared by every other `meltano` command in this project:
+`meltano install PLUGIN` deletes PLUGIN's files in .meltano/run/ (the config of a run in
+progress included) even when there is nothing to install, so no run may overlap an install."""
+
+
+@contextlib.contextmanager
+def install_lock(kind: int) -> t.Iterator[None]:
+    """`kind` is fcntl.LOCK_EX (an install) or fcntl.LOCK_SH (anything else)."""
+    INSTALL_LOCK.parent.mkdir(exist_ok=True)
+    with INSTALL_LOCK.open("a") as lock:
+        fcntl.flock(lock, kind)
+        yield
 
 
 def meltano(
@@ -36,15 +49,19 @@ def meltano(
     timeout: float = 900,
     project: Path = PROJECT_ROOT,
     env_file: Path | None = None,
+    lock: int | None = fcntl.LOCK_SH,
 ) -> subprocess.CompletedProcess[str]:
     """Run `meltano ARGS` in `project`; its output goes to `log` when given.
 
     Meltano sees only `env` of all TAP_*, TARGET_* and MELTANO_* variables, and `env_file` (by
     default an empty file) in place of the project's .env (tests.helpers.hermetic). It runs in a
-    session of its own, so that a timeout stops its taps and targets too.
+    session of its own, so that a timeout stops its taps and targets too. In this project it
+    holds the install lock (shared; None: the caller holds it).
     """
     environment = clean_environ({"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})})
     with contextlib.ExitStack() as stack:
+        if lock is not None and project == PROJECT_ROOT:
+            stack.enter_context(install_lock(lock))
         dotenv = env_file or stack.enter_context(empty_env_file())
         command = [str(MELTANO), f"--env-file={dotenv}", *args]
         out = stack.enter_context(log.open("w", encoding="utf-8")) if log else subprocess.PIPE
@@ -68,16 +85,15 @@ def meltano(
 
 
 def install(*plugins: str, env: t.Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    """`meltano install PLUGINS` (every plugin when none is named), one install at a time.
+    """`meltano install PLUGINS` (every plugin when none is named), one install at a time, and
+    never while another test's `meltano` runs in this project (INSTALL_LOCK).
 
     Test modules on parallel workers share the project's .meltano/, and two installs of one
     plugin at once would write into the same virtual environment. Meltano skips a plugin whose
     environment already matches its pip_url, so the second install only costs its start-up.
     """
-    INSTALL_LOCK.parent.mkdir(exist_ok=True)
-    with INSTALL_LOCK.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return meltano("install", *plugins, env=env)
+    with install_lock(fcntl.LOCK_EX):
+        return meltano("install", *plugins, env=env, lock=None)
 
 
 def run_all(
@@ -176,3 +192,18 @@ class Accounts:
         added = self.alovoice.add_calls(max(1, round(len(self.alovoice.call_ids()) * share * 5)))
         self.write_call_ids()
         return Changes(finished, reanalysed, updated, added)
+
+
+def project_copy(folder: Path, venv: Path) -> Path:
+    """This project in `folder`/project, as the README's commands see it: meltano.yml copied
+    (a test may change it), the rest of the checkout linked in (the taps' pip_url installs
+    `${MELTANO_PROJECT_ROOT}`), `.venv` linked to `venv`, an empty output/ and no .env."""
+    root = folder / "project"
+    root.mkdir()
+    for entry in PROJECT_ROOT.iterdir():
+        if not entry.name.startswith(".") and entry.name not in ("meltano.yml", "output"):
+            (root / entry.name).symlink_to(entry)
+    (root / ".venv").symlink_to(venv)
+    shutil.copyfile(PROJECT_ROOT / "meltano.yml", root / "meltano.yml")
+    (root / "output").mkdir()
+    return root

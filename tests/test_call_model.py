@@ -6,8 +6,7 @@ the emulator's accounts changed in between (twin24 calls updated, some with a sh
 aiokk dialogs re-analysed; alovoice calls added). Each mart is then compared, key by key, with
 what the emulator serves now: stale rows the loaders keep must not reach the marts.
 
-The checks are written once (`MartChecks`) and run per loader by a class of its own, so that
-pytest-xdist (`--dist loadscope`) can build the two warehouses on two workers at once.
+The checks are written once (`MartChecks`) and run per loader by a class of its own.
 """
 
 from __future__ import annotations

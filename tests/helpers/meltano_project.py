@@ -27,18 +27,18 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MELTANO = Path(sys.executable).with_name("meltano")
 TWIN24_HOSTS = ("iam", "analyse", "cis")
 TAPS = ("tap-aiokk", "tap-twin24", "tap-alovoice")
-INSTALL_LOCK = PROJECT_ROOT / ".meltano" / "install.lock"
-"""Held exclusively by `install`, shared by every other `meltano` command in this project:
-`meltano install PLUGIN` deletes PLUGIN's files in .meltano/run/ (the config of a run in
-progress included) even when there is nothing to install, so no run may overlap an install."""
+PROJECT_LOCK = PROJECT_ROOT / ".meltano" / "install.lock"
+"""Held by each `meltano` command a test runs in this project, so that one runs at a time.
+Meltano keeps a plugin's run files in .meltano/run/PLUGIN/ under names two runs share
+(state.json), so two runs of one plugin at once read each other's; and `meltano install PLUGIN`
+deletes those files, a run's in progress included, even when there is nothing to install."""
 
 
 @contextlib.contextmanager
-def install_lock(kind: int) -> t.Iterator[None]:
-    """`kind` is fcntl.LOCK_EX (an install) or fcntl.LOCK_SH (anything else)."""
-    INSTALL_LOCK.parent.mkdir(exist_ok=True)
-    with INSTALL_LOCK.open("a") as lock:
-        fcntl.flock(lock, kind)
+def project_lock() -> t.Iterator[None]:
+    PROJECT_LOCK.parent.mkdir(exist_ok=True)
+    with PROJECT_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 
 
@@ -49,19 +49,19 @@ def meltano(
     timeout: float = 900,
     project: Path = PROJECT_ROOT,
     env_file: Path | None = None,
-    lock: int | None = fcntl.LOCK_SH,
+    lock: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run `meltano ARGS` in `project`; its output goes to `log` when given.
 
     Meltano sees only `env` of all TAP_*, TARGET_* and MELTANO_* variables, and `env_file` (by
     default an empty file) in place of the project's .env (tests.helpers.hermetic). It runs in a
     session of its own, so that a timeout stops its taps and targets too. In this project it
-    holds the install lock (shared; None: the caller holds it).
+    holds PROJECT_LOCK (`lock=False`: the caller holds it).
     """
     environment = clean_environ({"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})})
     with contextlib.ExitStack() as stack:
-        if lock is not None and project == PROJECT_ROOT:
-            stack.enter_context(install_lock(lock))
+        if lock and project == PROJECT_ROOT:
+            stack.enter_context(project_lock())
         dotenv = env_file or stack.enter_context(empty_env_file())
         command = [str(MELTANO), f"--env-file={dotenv}", *args]
         out = stack.enter_context(log.open("w", encoding="utf-8")) if log else subprocess.PIPE
@@ -85,15 +85,15 @@ def meltano(
 
 
 def install(*plugins: str, env: t.Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    """`meltano install PLUGINS` (every plugin when none is named), one install at a time, and
-    never while another test's `meltano` runs in this project (INSTALL_LOCK).
+    """`meltano install PLUGINS` (every plugin when none is named), never while another
+    test's `meltano` runs in this project (PROJECT_LOCK).
 
     Test modules on parallel workers share the project's .meltano/, and two installs of one
     plugin at once would write into the same virtual environment. Meltano skips a plugin whose
     environment already matches its pip_url, so the second install only costs its start-up.
     """
-    with install_lock(fcntl.LOCK_EX):
-        return meltano("install", *plugins, env=env, lock=None)
+    with project_lock():
+        return meltano("install", *plugins, env=env, lock=False)
 
 
 def run_all(

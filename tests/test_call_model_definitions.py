@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import typing as t
 import uuid
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -29,12 +27,15 @@ from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, install, proje
 from tests.test_call_model_rules import ROWS, TABLES
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
 from tests.test_readme_commands import (
-    THIS_CHECKOUT,
     YOUR_PROJECT,
     Block,
+    in_a_new_project,
     readme_blocks,
     run_bash,
 )
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
 
 TRANSFORM = PROJECT_ROOT / "transform"
 UTILITIES = ("dbt-duckdb", "dbt-postgres")
@@ -115,37 +116,19 @@ def test_every_block_of_the_section_is_run_below() -> None:
     assert len(blocks()) == 3
 
 
-def uv_path() -> str:
-    for candidate in ("uv", str(PROJECT_ROOT / ".tools/bin/uv")):
-        if found := shutil.which(candidate):
-            return str(Path(found).parent)
-    pytest.skip("the README's block installs with uv: none on PATH nor in .tools/bin")
-
-
 @pytest.mark.slow  # a new Meltano project installs both utilities
 def test_the_model_in_a_project_of_your_own(tmp_path: Path) -> None:
     """The block as written, in a new project (environments dev, staging and prod, dev the
     default): transform/ copied, both utilities added from their definitions and installed;
     then the model builds and tests on a DuckDB warehouse, and dbt-postgres reaches the
     Postgres server."""
-    meltano_bin = PROJECT_ROOT / ".venv" / "bin"
-    if not (meltano_bin / "meltano").exists():
-        pytest.skip(f"the block runs meltano: none in {meltano_bin} (make .venv)")
-    project = tmp_path / "your-project"
-    project.mkdir()
+    venv = PROJECT_ROOT / ".venv"
+    if not (venv / "bin" / "meltano").exists():
+        pytest.skip(f"the block runs meltano: none in {venv}/bin (make .venv)")
     # As `meltano init` makes it: dev by default; the model's profiles build `prod` there.
-    (project / "meltano.yml").write_text(
-        "default_environment: dev\nproject_id: readme-model\nsend_anonymous_usage_stats: false\n"
-        "venv:\n  backend: uv\nenvironments:\n- name: dev\n- name: staging\n- name: prod\n",
-        encoding="utf-8",
+    project, env, _ = in_a_new_project(
+        own_project_block(), tmp_path, venv, ["dev", "staging", "prod"]
     )
-    script = own_project_block().text.replace(YOUR_PROJECT, str(project))
-    script = script.replace(THIS_CHECKOUT, str(PROJECT_ROOT))
-    path = ":".join((str(meltano_bin), uv_path(), clean_environ()["PATH"]))
-    env = clean_environ({"PATH": path})
-    env.pop("VIRTUAL_ENV", None)
-    added = run_bash(script, tmp_path, env, timeout=600)
-    assert added.returncode == 0, (added.stdout + added.stderr)[-4000:]
     plugins = yaml.safe_load((project / "meltano.yml").read_text(encoding="utf-8"))["plugins"]
     assert sorted(p["name"] for p in plugins["utilities"]) == sorted(UTILITIES)
 

@@ -280,14 +280,13 @@ def test_running_a_tap_by_hand(tmp_path: Path, checkout_venv: Path) -> None:  # 
             assert calls and done == calls, f"{len(done)} of {len(calls)} calls done"
 
 
-def test_adding_a_tap_to_your_own_project(tmp_path: Path, checkout_venv: Path) -> None:
-    """The block runs in a new Meltano project, with this checkout's meltano and uv first on PATH.
-
-    `/path/to/your/project` and `/path/to/this/checkout` become that project and this checkout.
-    The project installs with uv (`venv: backend: uv`), in seconds when uv's cache has the
-    packages. The wheel must be in the project, the extractor in meltano.yml with the
-    definition's pip_url unchanged (that wheel), installed from it, and its executable must run.
-    """
+def in_a_new_project(
+    block: Block, tmp_path: Path, venv: Path, environments: t.Sequence[str]
+) -> tuple[Path, dict[str, str], subprocess.CompletedProcess[str]]:
+    """`block` run from bash in a new Meltano project (its first environment the default),
+    with `venv`'s meltano and uv first on PATH; `/path/to/your/project` and
+    `/path/to/this/checkout` become that project and this checkout. Returns the project, the
+    environment it ran with, and the result, which must have succeeded."""
     uv = next(
         (shutil.which(n) for n in ("uv", str(PROJECT_ROOT / ".tools/bin/uv")) if shutil.which(n)),
         None,
@@ -297,17 +296,30 @@ def test_adding_a_tap_to_your_own_project(tmp_path: Path, checkout_venv: Path) -
     project = tmp_path / "your-project"
     project.mkdir()
     (project / "meltano.yml").write_text(
-        "default_environment: dev\nproject_id: readme-test\nsend_anonymous_usage_stats: false\n"
-        "venv:\n  backend: uv\nenvironments:\n- name: dev\n",
+        f"default_environment: {environments[0]}\nproject_id: readme-test\n"
+        "send_anonymous_usage_stats: false\nvenv:\n  backend: uv\nenvironments:\n"
+        + "".join(f"- name: {name}\n" for name in environments),
         encoding="utf-8",
     )
-    script = own_project_block().text.replace(YOUR_PROJECT, str(project))
+    script = block.text.replace(YOUR_PROJECT, str(project))
     script = script.replace(THIS_CHECKOUT, str(PROJECT_ROOT))
-    path = os.pathsep.join((str(checkout_venv / "bin"), str(Path(uv).parent), os.environ["PATH"]))
+    path = os.pathsep.join((str(venv / "bin"), str(Path(uv).parent), os.environ["PATH"]))
     env = clean_environ({"PATH": path})
     env.pop("VIRTUAL_ENV", None)
     result = run_bash(script, tmp_path, env, timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    return project, env, result
+
+
+def test_adding_a_tap_to_your_own_project(tmp_path: Path, checkout_venv: Path) -> None:
+    """The block runs in a new Meltano project, with this checkout's meltano and uv first on PATH.
+
+    `/path/to/your/project` and `/path/to/this/checkout` become that project and this checkout.
+    The project installs with uv (`venv: backend: uv`), in seconds when uv's cache has the
+    packages. The wheel must be in the project, the extractor in meltano.yml with the
+    definition's pip_url unchanged (that wheel), installed from it, and its executable must run.
+    """
+    project, _, result = in_a_new_project(own_project_block(), tmp_path, checkout_venv, ["dev"])
     assert "Added extractor 'tap-twin24'" in result.stdout + result.stderr
     release = Release.read()
     assert release.pip_url in README.read_text(encoding="utf-8"), "the README names another"

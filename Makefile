@@ -33,6 +33,8 @@ lock: | $(UV)
 		$(UV) pip compile --quiet --python-version 3.11 --no-header --no-annotate \
 			"$$input" --output-file "$${input%.in}.txt"; \
 	done
+	$(MAKE) .venv
+	$(UV) run --no-sync python -m tools.pins
 
 lint: .venv
 	$(UV) run --no-sync ruff check .

@@ -6,6 +6,16 @@ from singer_sdk import typing as th
 
 _TIMESTAMP = "RFC 3339, UTC."
 
+
+def json_list(description: str) -> th.CustomType:
+    """A list declared without ``items``: target-postgres makes such a column ``jsonb``, with
+    ``items`` an array type (``jsonb[]``, ``text[]``) that COPY, SQL's JSON functions and most
+    BI tools cannot read. The catalog is the tap's own, so this holds with any loader's
+    defaults and in any project (Meltano's ``schema`` extra is dropped by ``add --from-ref``).
+    """
+    return th.CustomType({"type": ["array", "null"], "description": description})
+
+
 DIALOG = th.PropertiesList(
     th.Property("dialog_id", th.IntegerType, required=True, description="call.dialogId"),
     th.Property("created_at", th.DateTimeType, description=f"call.created_at. {_TIMESTAMP}"),
@@ -32,7 +42,7 @@ DIALOG = th.PropertiesList(
         description=f"analytics.finishDate, read in the `timezone` setting. {_TIMESTAMP}",
     ),
     th.Property("summary", th.StringType),
-    th.Property("languages", th.ArrayType(th.StringType)),
+    th.Property("languages", json_list("Language codes, as a list of text")),
     th.Property("client_loyalty_grade", th.IntegerType, description="1..10"),
     th.Property("client_loyalty_description", th.StringType),
     th.Property("client_loyalty_recommendation", th.StringType),
@@ -43,23 +53,15 @@ DIALOG = th.PropertiesList(
     th.Property("evaluation_recommendation", th.StringType),
     th.Property(
         "criteria",
-        th.ArrayType(
-            th.ObjectType(
-                th.Property("number", th.IntegerType),
-                th.Property("description", th.StringType),
-                th.Property("mark", th.IntegerType),
-            )
-        ),
-        description="criterion1..N of the criteria set, as a list",
+        json_list("criterion1..N of the criteria set, as a list of {number, description, mark}"),
     ),
     th.Property("signals_title", th.StringType, description="Signal package title"),
     th.Property("signals_count", th.IntegerType),
     th.Property(
         "mentioned_signals",
-        th.ArrayType(th.StringType),
-        description="signals.mentionedSignals, split into items",
+        json_list("signals.mentionedSignals, split into a list of text"),
     ),
-    th.Property("markers", th.ArrayType(th.AnyType), description="Undocumented by aiokk"),
+    th.Property("markers", json_list("Undocumented by aiokk")),
 ).to_dict()
 
 DIALOG_CRITERION = th.PropertiesList(

@@ -6,7 +6,7 @@ through .ci/run). Without it this module skips and says so, unless REQUIRE_DAGST
 The README's `dagster job execute` commands run the tables step and then twin24's shard b
 against the emulator and a Postgres database of their own; the calls of shard b's tasks must
 then be in tap_twin24.calls, those of the other shard's tasks not, and aiokk's lists of anything
-must be jsonb columns (the tables step's catalog carries meltano.yml's `schema` extras).
+must be jsonb columns (the tap declares them without `items`).
 Dagster runs in a folder of its own: it would read the checkout's .env into its environment.
 """
 

@@ -227,19 +227,7 @@ def new_project(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Path:
         assert added.returncode == 0, (added.stdout + added.stderr)[-3000:]
     installed = meltano("install", env=system_db, project=project, timeout=900)
     assert installed.returncode == 0, (installed.stdout + installed.stderr)[-4000:]
-    copy_aiokk_schema_block(project)
     return project
-
-
-def copy_aiokk_schema_block(project: Path) -> None:
-    """What the README asks after `meltano add --from-ref tap-aiokk`: its definition's `schema`
-    block copied into the project's tap-aiokk, which Meltano left without it."""
-    path = project / "meltano.yml"
-    config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    (aiokk,) = [e for e in config["plugins"]["extractors"] if e["name"] == "tap-aiokk"]
-    assert "schema" not in aiokk, "Meltano now keeps the schema block: change the README"
-    aiokk["schema"] = yaml.safe_load(hub_path("tap-aiokk").read_text(encoding="utf-8"))["schema"]
-    path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
 def test_meltano_adds_each_tap_as_its_definition_says(new_project: Path) -> None:
@@ -261,8 +249,9 @@ def test_meltano_adds_each_tap_as_its_definition_says(new_project: Path) -> None
         assert version.stdout.startswith(f"{tap} v{RELEASE.version},"), version
 
 
-def test_the_copied_schema_block_reaches_aiokks_catalog(new_project: Path, tmp_path: Path) -> None:
-    """criteria and markers: lists of anything (no `items`), so target-postgres makes jsonb."""
+def test_aiokks_lists_reach_the_catalog_without_items(new_project: Path, tmp_path: Path) -> None:
+    """Lists without `items` in the tap's own catalog, with no `schema` extra in the project:
+    target-postgres makes each one jsonb, not an array type."""
     dumped = meltano(
         "invoke", "--dump=catalog", "tap-aiokk",
         env={"MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}"},
@@ -272,7 +261,7 @@ def test_the_copied_schema_block_reaches_aiokks_catalog(new_project: Path, tmp_p
     (dialogs,) = [
         s for s in json.loads(dumped.stdout)["streams"] if s["tap_stream_id"] == "dialogs"
     ]
-    for name in ("criteria", "markers"):
+    for name in ("criteria", "markers", "languages", "mentioned_signals"):
         assert dialogs["schema"]["properties"][name] == {
             "type": ["array", "null"],
             "description": dialogs["schema"]["properties"][name]["description"],

@@ -2,7 +2,7 @@
 
 The README's tables step ("Scaling out") pipes it into target-postgres to create each tap's
 tables before shards load into them in parallel, so the schemas must be the ones a sync sends:
-the catalog's (meltano.yml's `schema` extras), wherever `--catalog` stands on the command
+the catalog's (with any `schema` extras a project adds), wherever `--catalog` stands on the command
 line. No request reaches the vendor, no record comes out.
 """
 

@@ -2,7 +2,7 @@
 
 No Snowflake can load data here, so the loader's own code derives what it would create:
 `meltano install` puts target-snowflake (pinned in plugins/loaders/) into .meltano/, Meltano
-dumps each tap's catalog (discovery with meltano.yml's schema extras and select rules) and the
+dumps each tap's catalog (discovery with meltano.yml's select rules) and the
 loader's config for that tap (meltano.yml applied, the account's values from the environment),
 and tests/helpers/snowflake_columns.py, run with the loader's own Python, builds each stream's
 CREATE TABLE and MERGE with target-snowflake's connector and sink. The tests check the result

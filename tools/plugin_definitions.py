@@ -2,12 +2,12 @@
 
 Each tap's ``--about --format=json`` gives its settings (name, type, description, default,
 ``secret``) and capabilities; the few facts it does not know (label, keywords, the vendor's
-site, which settings are needed together, schema overrides) are in ``TAPS`` below, and what a
+site, which settings are needed together) are in ``TAPS`` below, and what a
 release says of itself (version, repository, documentation, authors) in pyproject.toml. From
 them this writes ``tap_*/meltano-hub.yml``, in Meltano Hub's plugin-definition format
 (https://docs.meltano.com/reference/plugin-definition-syntax) and in the form Hub keeps its
 files (keys, settings and capabilities sorted, as Hub's yamllint and its formatter want), and
-the ``schema``, ``capabilities``, ``settings_group_validation`` and ``settings`` of the three
+the ``capabilities``, ``settings_group_validation`` and ``settings`` of the three
 extractors in meltano.yml (in --about's order), leaving every other line of meltano.yml as it is.
 
 ``make docs`` runs it; ``tests/test_plugin_definitions.py`` fails when they have drifted.
@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tomllib
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
@@ -71,8 +71,6 @@ class Tap:
     """Each group: one minimal set of settings a run needs (--about's `required` is in each)."""
     domain_url: str | None = None
     maintenance_status: str = "beta"
-    schema: t.Mapping[str, t.Any] = field(default_factory=dict)
-    """Meltano's `schema` extra: overrides of stream properties' JSON Schema in the catalog."""
 
 
 TAPS: dict[str, Tap] = {
@@ -84,18 +82,6 @@ TAPS: dict[str, Tap] = {
         keywords=("meltano_sdk", "api", "call_analytics", "speech_analytics"),
         # aiokk's host differs per account, and no product site is known: no domain_url.
         settings_group_validation=(("api_url", "token"),),
-        # Lists of objects or of anything: without `items`, target-postgres makes them one
-        # jsonb column, not jsonb[] (an array of jsonb that SQL's JSON functions cannot read).
-        schema={
-            "dialogs": {
-                "criteria": {
-                    "type": ["array", "null"],
-                    "description": "criterion1..N of the criteria set, as a list of "
-                    "{number, description, mark}",
-                },
-                "markers": {"type": ["array", "null"], "description": "Undocumented by aiokk"},
-            }
-        },
     ),
     "tap-twin24": Tap(
         module="tap_twin24",
@@ -281,8 +267,6 @@ def definition(
         "executable": tap,
         "supported_python_versions": list(about["supported_python_versions"]),
     }
-    if spec.schema:
-        plugin["schema"] = json.loads(json.dumps(spec.schema))  # plain dicts, a copy
     plugin |= {
         "capabilities": list(about["capabilities"]),
         "settings_group_validation": [list(group) for group in spec.settings_group_validation],

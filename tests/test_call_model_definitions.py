@@ -2,10 +2,9 @@
 
 transform/meltano/ holds the dbt-duckdb and dbt-postgres definitions a project of its own adds
 with `meltano add --from-ref`; this project's meltano.yml holds the same entries. Their pins are
-transform/requirements/'s. The README's blocks run from bash, with /path/to/... replaced: in a
-new Meltano project (copy transform/, add both utilities, build on a hand-made DuckDB warehouse,
-check dbt-postgres's connection), and in this project (load Postgres from the emulator and build
-the model in one `meltano run`, settings from a `.env` written from the README's own block).
+transform/requirements/'s. The README's "Running it" block runs from bash in this project (load
+Postgres from the emulator and build the model in one `meltano run`, settings from a `.env`
+written from Quick start's block); tests/test_own_project.py runs the model in a new project.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ import subprocess
 import typing as t
 import uuid
 
-import duckdb
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
@@ -24,15 +22,9 @@ from tests.emulator import Emulator
 from tests.helpers.call_model_truth import mart_truth
 from tests.helpers.hermetic import clean_environ
 from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, install, project_copy
-from tests.test_call_model_rules import ROWS, TABLES
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
-from tests.test_readme_commands import (
-    YOUR_PROJECT,
-    Block,
-    in_a_new_project,
-    readme_blocks,
-    run_bash,
-)
+from tests.test_readme_commands import Block, readme_blocks, run_bash
+from tests.test_readme_commands import env_file_block as quick_start_env
 from tools.pins import requirements
 
 if t.TYPE_CHECKING:
@@ -96,65 +88,15 @@ def blocks() -> list[Block]:
     return found
 
 
-def own_project_block() -> Block:
-    (block,) = [b for b in blocks() if b.text.startswith(f"cd {YOUR_PROJECT}")]
-    return block
-
-
-def env_file_block() -> Block:
-    (block,) = [b for b in blocks() if b.text.startswith("# .env")]
-    return block
-
-
 def this_project_block() -> Block:
-    (block,) = [b for b in blocks() if b not in (own_project_block(), env_file_block())]
+    (block,) = blocks()
     return block
 
 
 def test_every_block_of_the_section_is_run_below() -> None:
-    assert len(blocks()) == 3
-
-
-@pytest.mark.slow  # a new Meltano project installs both utilities
-def test_the_model_in_a_project_of_your_own(tmp_path: Path) -> None:
-    """The block as written, in a new project (environments dev, staging and prod, dev the
-    default): transform/ copied, both utilities added from their definitions and installed;
-    then the model builds and tests on a DuckDB warehouse, and dbt-postgres reaches the
-    Postgres server."""
-    venv = PROJECT_ROOT / ".venv"
-    if not (venv / "bin" / "meltano").exists():
-        pytest.skip(f"the block runs meltano: none in {venv}/bin (make .venv)")
-    # As `meltano init` makes it: dev by default; the model's profiles build `prod` there.
-    project, env, _ = in_a_new_project(
-        own_project_block(), tmp_path, venv, ["dev", "staging", "prod"]
-    )
-    plugins = yaml.safe_load((project / "meltano.yml").read_text(encoding="utf-8"))["plugins"]
-    assert sorted(p["name"] for p in plugins["utilities"]) == sorted(UTILITIES)
-
-    warehouse = tmp_path / "warehouse.duckdb"
-    with duckdb.connect(str(warehouse)) as db:
-        db.execute(TABLES + ROWS)
-    built = run_bash(
-        f"DBT_DUCKDB_PATH={warehouse} meltano invoke dbt-duckdb build", project, env, timeout=300
-    )
-    assert built.returncode == 0, (built.stdout + built.stderr)[-4000:]
-    assert re.search(r"Done\. PASS=\d+ WARN=0 ERROR=0", built.stdout + built.stderr)
-    with duckdb.connect(str(warehouse), read_only=True) as db:
-        (calls,) = db.execute("SELECT count(*) FROM call_model.calls").fetchone() or (0,)
-    assert calls == 10  # 4 aiokk dialogs, 3 twin24 calls, 3 alovoice calls in ROWS
-
-    debug = run_bash(
-        f"DBT_POSTGRES_HOST={POSTGRES['host']} DBT_POSTGRES_USER={POSTGRES['user']} "
-        f"DBT_POSTGRES_DBNAME={POSTGRES['dbname']} DBT_POSTGRES_PASSWORD={SECRETS['postgres']} "
-        "meltano invoke dbt-postgres debug",
-        project,
-        env,
-        timeout=300,
-    )
-    postgres_connection().close()  # skips, with the reason, when there is no Postgres
-    assert debug.returncode == 0 and "All checks passed!" in debug.stdout + debug.stderr, (
-        debug.stdout + debug.stderr
-    )[-4000:]
+    """One block: "In a project of your own" runs the model in a project of your own
+    (tests/test_own_project.py)."""
+    assert len(blocks()) == 1
 
 
 @pytest.fixture
@@ -167,9 +109,11 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.mark.slow  # Meltano loads the three taps into Postgres, then dbt builds the model
 def test_loading_and_building_in_one_run(project: Path, tmp_path: Path) -> None:
-    """The README's .env block and commands, in this project, the prod environment pointed at
-    the emulator and at a Postgres schema of the test's own (for the loaders and, through the
-    *_SCHEMA settings, for the model's sources); the marts then hold what the emulator served."""
+    """The README's command, in this project, with Quick start's .env block: the prod environment
+    pointed at the emulator and at a Postgres schema of the test's own (for the loaders and,
+    through the *_SCHEMA settings, for the model's sources). dbt-postgres connects with
+    target-postgres's settings, as the README says; the marts then hold what the emulator
+    served."""
     connection = postgres_connection()
     role = f"model_readme_{uuid.uuid4().hex[:8]}"
     connection.execute(f'CREATE ROLE "{role}" LOGIN')
@@ -190,10 +134,6 @@ def test_loading_and_building_in_one_run(project: Path, tmp_path: Path) -> None:
                 "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": role,
                 "TAP_AIOKK_TIMEZONE": "Asia/Almaty",
                 "TAP_ALOVOICE_POLL_INTERVAL_MS": "200",
-                "DBT_POSTGRES_HOST": POSTGRES["host"],
-                "DBT_POSTGRES_USER": role,
-                "DBT_POSTGRES_PASSWORD": SECRETS["postgres"],
-                "DBT_POSTGRES_DBNAME": POSTGRES["dbname"],
                 "DBT_POSTGRES_SCHEMA": f"{role}_model",
                 "DBT_POSTGRES_AIOKK_SCHEMA": role,
                 "DBT_POSTGRES_TWIN24_SCHEMA": role,
@@ -202,7 +142,7 @@ def test_loading_and_building_in_one_run(project: Path, tmp_path: Path) -> None:
                 "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
                 "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
             }
-            names = re.findall(r"^([A-Z_0-9]+)=", env_file_block().text, re.MULTILINE)
+            names = re.findall(r"^([A-Z_0-9]+)=", quick_start_env().text, re.MULTILINE)
             assert names and set(names) <= set(values), set(names) - set(values)
             dotenv = "".join(f"{name}={values[name]}\n" for name in names)
             (project / ".env").write_text(dotenv, encoding="utf-8")

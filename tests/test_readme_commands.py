@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,19 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
 from tests.emulator import Emulator
 from tests.helpers.aiokk_truth import finished
 from tests.helpers.hermetic import clean_environ
 from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, project_copy
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
-from tools.plugin_definitions import Release
 
 README = PROJECT_ROOT / "README.md"
 QUICK_START, SCHEDULING = "Quick start", "Scheduling"
 OWN_ACCOUNTS, BY_HAND = "2. Your own accounts", "Running a tap by hand"
-YOUR_PROJECT = "/path/to/your/project"
 THIS_CHECKOUT = "/path/to/this/checkout"
 MAIN_STREAM = {"tap-aiokk": "dialogs", "tap-twin24": "calls", "tap-alovoice": "analyses"}
 
@@ -95,17 +91,8 @@ def is_env_file(block: Block) -> bool:
     return block.text.startswith("# .env")
 
 
-def is_own_project(block: Block) -> bool:
-    return block.text.startswith(f"cd {YOUR_PROJECT}")
-
-
 def env_file_block() -> Block:
     (block,) = [b for b in blocks_of(QUICK_START, OWN_ACCOUNTS) if is_env_file(b)]
-    return block
-
-
-def own_project_block() -> Block:
-    (block,) = [b for b in blocks_of(QUICK_START, OWN_ACCOUNTS) if is_own_project(b)]
     return block
 
 
@@ -114,7 +101,7 @@ def meltano_commands() -> list[str]:
     return [
         command
         for block in blocks_of(QUICK_START, OWN_ACCOUNTS)
-        if not is_env_file(block) and not is_own_project(block)
+        if not is_env_file(block)
         for command in block.commands()
     ]
 
@@ -205,7 +192,7 @@ def test_every_block_is_run_by_a_test() -> None:
     demo (tests/test_meltano_e2e.py); a full demo takes a minute and a half.
     """
     blocks = blocks_of(QUICK_START) + blocks_of(SCHEDULING)
-    claimed = {b.text for b in (env_file_block(), own_project_block(), by_hand_block())}
+    claimed = {b.text for b in (env_file_block(), by_hand_block())}
     claimed |= {cron_block().text, "make demo\n"}
     commands = meltano_commands()
     for block in blocks:
@@ -213,7 +200,7 @@ def test_every_block_is_run_by_a_test() -> None:
             continue
         assert all(c in commands for c in block.commands()), f"no test runs:\n{block.text}"
     for block in blocks:
-        if is_own_project(block) or is_env_file(block):  # your project has its own meltano
+        if is_env_file(block):
             continue
         for command in block.commands():
             calls = re.findall(r"(?:^|[\s;&|(])(\S*meltano)\s", command)
@@ -278,68 +265,6 @@ def test_running_a_tap_by_hand(tmp_path: Path, checkout_venv: Path) -> None:  # 
             done = {record["call_id"] for record in records if record["status"] == "done"}
             calls = set(Path(ids_file).read_text(encoding="utf-8").split())
             assert calls and done == calls, f"{len(done)} of {len(calls)} calls done"
-
-
-def in_a_new_project(
-    block: Block, tmp_path: Path, venv: Path, environments: t.Sequence[str]
-) -> tuple[Path, dict[str, str], subprocess.CompletedProcess[str]]:
-    """`block` run from bash in a new Meltano project (its first environment the default),
-    with `venv`'s meltano and uv first on PATH; `/path/to/your/project` and
-    `/path/to/this/checkout` become that project and this checkout. Returns the project, the
-    environment it ran with, and the result, which must have succeeded."""
-    uv = next(
-        (shutil.which(n) for n in ("uv", str(PROJECT_ROOT / ".tools/bin/uv")) if shutil.which(n)),
-        None,
-    )
-    if uv is None:
-        pytest.skip("the README's block runs uv: none on PATH nor in .tools/bin (make .venv)")
-    project = tmp_path / "your-project"
-    project.mkdir()
-    (project / "meltano.yml").write_text(
-        f"default_environment: {environments[0]}\nproject_id: readme-test\n"
-        "send_anonymous_usage_stats: false\nvenv:\n  backend: uv\nenvironments:\n"
-        + "".join(f"- name: {name}\n" for name in environments),
-        encoding="utf-8",
-    )
-    script = block.text.replace(YOUR_PROJECT, str(project))
-    script = script.replace(THIS_CHECKOUT, str(PROJECT_ROOT))
-    path = os.pathsep.join((str(venv / "bin"), str(Path(uv).parent), os.environ["PATH"]))
-    env = clean_environ({"PATH": path})
-    env.pop("VIRTUAL_ENV", None)
-    result = run_bash(script, tmp_path, env, timeout=600)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
-    return project, env, result
-
-
-def test_adding_a_tap_to_your_own_project(tmp_path: Path, checkout_venv: Path) -> None:
-    """The block runs in a new Meltano project, with this checkout's meltano and uv first on PATH.
-
-    `/path/to/your/project` and `/path/to/this/checkout` become that project and this checkout.
-    The project installs with uv (`venv: backend: uv`), in seconds when uv's cache has the
-    packages. The wheel must be in the project, the extractor in meltano.yml with the
-    definition's pip_url unchanged (that wheel), installed from it, and its executable must run.
-    """
-    project, _, result = in_a_new_project(own_project_block(), tmp_path, checkout_venv, ["dev"])
-    assert "Added extractor 'tap-twin24'" in result.stdout + result.stderr
-    release = Release.read()
-    assert release.pip_url in README.read_text(encoding="utf-8"), "the README names another"
-    assert (project / release.wheel).is_file(), sorted(p.name for p in project.iterdir())
-    (added,) = yaml.safe_load((project / "meltano.yml").read_text(encoding="utf-8"))["plugins"][
-        "extractors"
-    ]
-    assert added["name"] == "tap-twin24" and added["pip_url"] == release.pip_url, added
-    assert {"email", "password"} <= {setting["name"] for setting in added["settings"]}
-    executable = project / ".meltano/extractors/tap-twin24/venv/bin/tap-twin24"
-    version = subprocess.run(
-        [str(executable), "--version"],
-        env=clean_environ(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert version.returncode == 0, version
-    assert version.stdout.startswith(f"tap-twin24 v{release.version},"), version
 
 
 @pytest.fixture

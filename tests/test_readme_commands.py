@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
 from tests.emulator import Emulator
 from tests.helpers.aiokk_truth import finished
@@ -370,3 +371,39 @@ def own_accounts_and_cron(project: Path, tmp_path: Path, connection: t.Any, role
 def count(connection: t.Any, schema: str, table: str, where: str = "true") -> int:
     row = connection.execute(f'SELECT count(*) FROM "{schema}"."{table}" WHERE {where}').fetchone()
     return int(row[0])
+
+
+def prod_config() -> dict[str, set[str]]:
+    """The settings meltano.yml's prod environment gives each extractor, and the split
+    settings of each shard (an inherited extractor's own config), by the parent's name."""
+    project = yaml.safe_load((PROJECT_ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    (prod,) = [e for e in project["environments"] if e["name"] == "prod"]
+    given = {
+        plugin["name"]: set(plugin.get("config") or {})
+        for plugin in prod["config"]["plugins"]["extractors"]
+    }
+    split: dict[str, set[str]] = {}
+    for plugin in project["plugins"]["extractors"]:
+        if "inherit_from" in plugin:
+            split.setdefault(plugin["inherit_from"], set()).update(plugin.get("config") or {})
+    return {"prod": set(), **{f"prod {k}": v for k, v in given.items()}} | {
+        f"split {k}": v for k, v in split.items()
+    }
+
+
+def test_the_env_sample_is_complete_and_sets_no_shards_setting() -> None:
+    """Quick start's `.env`, with the prod environment's values, gives each tap one group of
+    its required settings (twin24's start_date included: without it the first run fails), and
+    sets no setting a shard splits on under the parent's name ("Scaling out": with it, every
+    shard would read the whole list)."""
+    names = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", env_file_block().text, re.MULTILINE))
+    config = prod_config()
+    for tap in MAIN_STREAM:
+        prefix = tap.upper().replace("-", "_") + "_"
+        given = {n.removeprefix(prefix).lower() for n in names if n.startswith(prefix)}
+        given |= config.get(f"prod {tap}", set())
+        hub = PROJECT_ROOT / tap.replace("-", "_") / "meltano-hub.yml"
+        groups = yaml.safe_load(hub.read_text(encoding="utf-8"))["settings_group_validation"]
+        assert any(set(group) <= given for group in groups), (tap, sorted(given))
+        shard_settings = {prefix + s.upper() for s in config.get(f"split {tap}", set())}
+        assert not names & shard_settings, names & shard_settings

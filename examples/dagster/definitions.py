@@ -43,8 +43,9 @@ def op_name(text: str) -> str:
 
 
 upgrade = meltano_command_op("upgrade database", dagster_name="system_database")
-# Meltano 4.4 applies meltano.yml's `schema` extras to a catalog it has cached, not to the one
-# it discovers for a first `invoke --test=schema`: each op caches its shard's catalog first.
+# Meltano 4.4 applies meltano.yml's extras (select, schema) to a catalog it has cached, not to
+# the one it discovers for a first `invoke --test=schema`: each op caches its shard's catalog
+# first.
 tables = [
     meltano_command_op(
         f"invoke --dump=catalog {shard} > /dev/null"

@@ -11,7 +11,7 @@ from singer_sdk import typing as th
 from tap_aiokk.bookmark import STATE_KEY
 from tap_aiokk.client import describe_export
 from tap_aiokk.kit.cli import main as run_cli
-from tap_aiokk.kit.settings import RENAMED, backoff_setting, url_error
+from tap_aiokk.kit.settings import RENAMED, backoff_setting, log_details_setting, url_error
 from tap_aiokk.kit.state import bookmarks_of, shown
 from tap_aiokk.kit.tap import KitTap
 from tap_aiokk.pagination import FILTERS, export_requests
@@ -108,6 +108,7 @@ class TapAiokk(KitTap):
             "connection or a cut-off body, before the run fails.",
         ),
         backoff_setting(2000),
+        log_details_setting(),
     ).to_dict()
 
     def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:

@@ -11,7 +11,7 @@ from tap_alovoice.calls import CallListError, configured_call_ids
 from tap_alovoice.client import AlovoiceStream
 from tap_alovoice.describe import describe_request
 from tap_alovoice.kit.cli import main as run_cli
-from tap_alovoice.kit.settings import RENAMED, backoff_setting, url_error
+from tap_alovoice.kit.settings import RENAMED, backoff_setting, log_details_setting, url_error
 from tap_alovoice.kit.tap import KitTap
 from tap_alovoice.ledger import ledger_problem
 from tap_alovoice.streams import AnalysesStream, FragmentsStream, TagsStream
@@ -133,6 +133,7 @@ class TapAlovoice(KitTap):
             "answered that it does not know the call: see the README.",
         ),
         backoff_setting(1000),
+        log_details_setting(),
     ).to_dict()
 
     def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:

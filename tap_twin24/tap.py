@@ -10,7 +10,7 @@ from singer_sdk import typing as th
 from tap_twin24.auth import Twin24Authenticator
 from tap_twin24.client import describe_request
 from tap_twin24.kit.cli import main as run_cli
-from tap_twin24.kit.settings import RENAMED, backoff_setting, url_error
+from tap_twin24.kit.settings import RENAMED, backoff_setting, log_details_setting, url_error
 from tap_twin24.kit.state import bookmarks_of
 from tap_twin24.kit.tap import KitTap
 from tap_twin24.streams import CallMessagesStream, CallsStream, TasksStream
@@ -148,6 +148,7 @@ class TapTwin24(KitTap):
             "or a cut-off answer, before the run fails.",
         ),
         backoff_setting(1000),
+        log_details_setting(),
     ).to_dict()
 
     def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:

@@ -57,8 +57,13 @@ FORMATS = FormatChecker()
 FORMATS.checks("date-time", raises=ValueError)(_date_time)
 
 
+# The SDK's line for each sync of a stream, which the taps log only with this setting.
+LOG_DETAILS = {"log_details": True}
+
+
 def child_syncs(run: TapRun, stream: str) -> int:
-    """How many times the SDK synced ``stream`` (a SCHEMA each, before the kit's writer)."""
+    """How many times the SDK synced ``stream`` (a SCHEMA each, before the kit's writer); the
+    run needs ``LOG_DETAILS``."""
     return run.stderr.count(f"Beginning sync of '{stream}'")
 
 
@@ -146,7 +151,7 @@ def test_twin24_one_schema_per_stream_and_valid_records(emulator: Emulator, tmp_
     synthetic = list(Twin24Account(calls=1500, seed=3, tasks=4).truth().values())
     items = [*synthetic, *seed, *_twin24_edges(seed[0])]
     account = Twin24Account.from_items(items)
-    config = mount_twin24(emulator, account) | {"page_size": 100}
+    config = mount_twin24(emulator, account) | {"page_size": 100} | LOG_DETAILS
     run = run_tap("tap_twin24", config, tmp_path)
     rows = check_messages(run, ("calls", "call_messages", "tasks"))
     truth = account.truth()
@@ -185,7 +190,7 @@ def test_aiokk_one_schema_per_stream_and_valid_records(emulator: Emulator, tmp_p
     dialogs = [*synthetic, seed, *_aiokk_edges(seed)]
     account = AiokkAccount.from_dialogs(dialogs, token=AIOKK_TOKEN)
     emulator.mount("/aiokk", account)
-    config = {"api_url": emulator.url_for("/aiokk"), "token": AIOKK_TOKEN}
+    config = {"api_url": emulator.url_for("/aiokk"), "token": AIOKK_TOKEN} | LOG_DETAILS
     run = run_tap("tap_aiokk", config, tmp_path)
     rows = check_messages(run, ("dialogs", "dialog_criteria", "dialog_signals"))
     served = list(account.truth())
@@ -212,7 +217,7 @@ def test_alovoice_one_schema_per_stream_and_valid_records(
     odd["stalk"][0] |= {"text": LONG_TEXT, "begin": 0, "end": BIG}
     odd["tags"][0] |= {"visible": True, "value": None}
     account.given(calls[4], odd)
-    config = mount_alovoice(emulator, account)
+    config = mount_alovoice(emulator, account) | LOG_DETAILS
     run = run_tap("tap_alovoice", config, tmp_path)
     rows = check_messages(run, ("analyses", "fragments", "tags"))
     done = calls[2:]

@@ -4,6 +4,10 @@ A data engineer meets a tap through its settings, its state and its last line. W
 get wrong (a setting misspelt or given as text, a state of another shape, a host that does not
 answer), the tap says it in one ERROR line that names the cause and what to do, and exits 1: no
 traceback, no second error line. ``--test`` that succeeds says so at INFO.
+
+At the default level a run's log says what it does and how far it is, in as many lines for a
+thousand calls as for ten: see ``logs``; the ``log_details`` setting brings the SDK's lines
+back.
 """
 
 from __future__ import annotations
@@ -21,15 +25,21 @@ from singer_sdk.tap_base import CliTestOptionValue
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
 from typing_extensions import override
 
+from .logs import Progress, quiet_metrics, quiet_sync_lines
 from .redaction import host_of, redact_secrets
 from .retries import ONE_LINE_FAILURES, describe_failure, without_generic_failure_line
-from .settings import coerce, environment_config, unknown_settings, unknown_variables
+from .settings import LOG_DETAILS, coerce, environment_config, unknown_settings, unknown_variables
 from .state import StateError, check_shape, foreign_streams, unusable
 from .writer import OneSchemaWriter
+
+if t.TYPE_CHECKING:
+    from singer_sdk.streams import Stream
 
 # What ends a run, a --test or a discovery with one line and exit code 1.
 # ctx.meta key: `--test=schema` was given (tap.cb_test), for `invoke` to act on.
 SCHEMAS_ONLY = "call_analytics.schemas_only"
+# ctx.meta key: the run's Progress, for `invoke` to log its totals once the sync is done.
+PROGRESS = "call_analytics.progress"
 RUN_ERRORS = (ConfigValidationError, StateError, *ONE_LINE_FAILURES)
 # The request failures the SDK retries (the rest, such as an invalid URL, are not).
 RETRIED = (
@@ -47,6 +57,8 @@ class KitTap(Tap):
     renamed_settings: t.ClassVar[dict[str, str]] = {}
     #: Each stream's SCHEMA once per run, not once per child sync (see ``writer``).
     message_writer_class = OneSchemaWriter
+    #: Whether the streams' loggers have had their repeated sync lines filtered (``streams``).
+    _sync_lines_quiet = False
 
     def __init__(
         self,
@@ -81,6 +93,29 @@ class KitTap(Tap):
         for handler in logging.getLogger().handlers:
             if without_generic_failure_line not in handler.filters:
                 handler.addFilter(without_generic_failure_line)
+        # A log whose length does not grow with the data, unless `log_details` (see `logs`).
+        quiet_metrics(self.metrics_logger, details=self.log_details)
+        self.progress = Progress(self.logger)
+        if isinstance(self.message_writer, OneSchemaWriter):
+            self.message_writer.progress = self.progress
+        context = click.get_current_context(silent=True)
+        if context is not None:
+            context.meta[PROGRESS] = self.progress
+
+    @property
+    def log_details(self) -> bool:
+        """Whether the run logs what the SDK logs: every request's metrics, every child sync."""
+        return bool(self.config.get(LOG_DETAILS))
+
+    @property
+    def streams(self) -> dict[str, Stream]:
+        """The SDK's streams, whose loggers log their first sync lines only (see ``logs``)."""
+        streams = super().streams
+        if not self._sync_lines_quiet:
+            self._sync_lines_quiet = True
+            loggers = [self.logger.getChild(name) for name in streams]
+            quiet_sync_lines(loggers, details=self.log_details)
+        return streams
 
     @classmethod
     def settings_schema(cls) -> dict[str, t.Any]:
@@ -176,6 +211,9 @@ class KitTap(Tap):
                 cls.write_catalog_schemas(kwargs.get("config"), kwargs.get("catalog"))
                 return
             super().invoke(*args, **kwargs)
+            progress = context.meta.get(PROGRESS) if context is not None else None
+            if isinstance(progress, Progress):
+                cls.logger.info("%s", progress.summary())
         except RUN_ERRORS as exc:
             cls.fail(cls.failure_line(exc))
 

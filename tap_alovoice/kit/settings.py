@@ -40,6 +40,24 @@ def backoff_setting(default_ms: int) -> th.Property[t.Any]:
     )
 
 
+#: The setting that brings back the SDK's lines the kit leaves out of the log (``logs``).
+LOG_DETAILS = "log_details"
+
+
+def log_details_setting() -> th.Property[t.Any]:
+    """The ``log_details`` setting that ``KitTap`` reads (see ``logs``)."""
+    return th.Property(
+        LOG_DETAILS,
+        th.BooleanType,
+        title="Log details",
+        default=False,
+        description="Log every request's metrics (METRIC lines) and every sync of a child "
+        "stream, as the SDK does: for debugging. A long run then writes lines in proportion "
+        "to its requests and records; without it, the log says which streams run, a progress "
+        "line every 30 s and the totals at the end.",
+    )
+
+
 def url_error(name: str, value: object) -> str | None:
     """Why ``value`` cannot be the base URL setting ``name``, or None when it can.
 

@@ -9,7 +9,8 @@ here. A schema that does change (a stream map, a stream synced again with other 
 still goes out, and every RECORD still follows its stream's SCHEMA.
 
 The SDK's own way to choose the writer is the tap's ``message_writer_class``; ``KitTap`` sets
-it to this class.
+it to this class. It sees every RECORD a run writes, so it also counts them for the run's
+progress lines (``logs.Progress``), once ``KitTap`` gives it one.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter
-from singer_sdk.singerlib import SchemaMessage
+from singer_sdk.singerlib import RecordMessage, SchemaMessage
 
 if t.TYPE_CHECKING:
     from singer_sdk.singerlib import Message
+
+    from .logs import Progress
 
 
 class OneSchemaWriter(MsgSpecWriter):
@@ -30,6 +33,8 @@ class OneSchemaWriter(MsgSpecWriter):
     def __init__(self) -> None:
         super().__init__()
         self._sent: dict[str, dict[str, t.Any]] = {}
+        #: Counts the records written, for the run's progress lines; set by ``KitTap``.
+        self.progress: Progress | None = None
 
     def write_message(self, message: Message) -> None:
         if isinstance(message, SchemaMessage):
@@ -38,3 +43,5 @@ class OneSchemaWriter(MsgSpecWriter):
                 return
             self._sent[message.stream] = sent
         super().write_message(message)
+        if self.progress is not None and isinstance(message, RecordMessage):
+            self.progress.record(message.stream)

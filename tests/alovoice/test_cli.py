@@ -16,10 +16,11 @@ from tests.helpers.alovoice_support import (
     ALOVOICE_TOKEN,
     ALOVOICE_TOKEN_IN_URL,
     alovoice_account,
+    assert_no_token,
     mount_alovoice,
 )
 from tests.helpers.hermetic import clean_environ
-from tests.helpers.taprun import tap_json
+from tests.helpers.taprun import TapRun, run_tap, tap_json
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -176,3 +177,40 @@ def test_a_config_path_with_an_equals_sign_is_read(
         main()
     assert stopped.value.code == 1
     assert len(started) == 2
+
+
+def _sync(emulator: Emulator, calls: int, workdir: Path, **settings: t.Any) -> TapRun:
+    account = alovoice_account(calls, delay_seconds=0.05)
+    run = run_tap("tap_alovoice", mount_alovoice(emulator, account) | settings, workdir)
+    assert run.exit_code == 0, run.stderr[-3000:]
+    return run
+
+
+def test_the_log_is_as_long_for_200_calls_as_for_20(emulator: Emulator, tmp_path: Path) -> None:
+    """No line per request, per call or per child sync: the SDK's METRIC lines and its lines
+    for each sync of fragments and tags (one per call) are left out; each stream's first
+    ones stay, so the log still names every stream that runs."""
+    small = _sync(emulator, 20, tmp_path / "small").stderr.splitlines()
+    large_run = _sync(emulator, 200, tmp_path / "large")
+    large = large_run.stderr.splitlines()
+    # A line or two may differ (whether some analyses were still waiting), not 10 times more.
+    assert len(large) <= len(small) + 2, "\n".join(large)
+    assert len(large) < 25, "\n".join(large)
+    assert not [line for line in small + large if "METRIC" in line]
+    for stream in ("analyses", "fragments", "tags"):
+        assert large_run.stderr.count(f"Starting incremental sync of '{stream}'") == 1
+        assert large_run.stderr.count(f"Beginning sync of '{stream}'") == 1
+    records = sum(message["type"] == "RECORD" for message in large_run.messages)
+    assert f"| done: {records:,} records in " in large[-1]
+    assert "analyses 200" in large[-1]
+
+
+def test_log_details_brings_back_the_sdk_lines(emulator: Emulator, tmp_path: Path) -> None:
+    """For debugging: every request's METRIC line and every child sync, as the SDK logs them,
+    with the token masked in them as everywhere."""
+    run = _sync(emulator, 20, tmp_path, log_details=True)
+    lines = run.stderr.splitlines()
+    assert sum('"metric":"http_request_duration"' in line for line in lines) >= 20
+    assert run.stderr.count("Beginning sync of 'fragments'") == 20  # one per call
+    assert "| done: " in lines[-1]
+    assert_no_token(run)

@@ -17,7 +17,7 @@ import typing as t
 
 from tests.chaos.outcome import Outcome, Scenario
 from tests.chaos.process import run_tap
-from tests.chaos.subject import Delivery, Subject
+from tests.chaos.subject import LOG_DETAILS, Delivery, Subject
 from tests.chaos.subject_aiokk import AiokkSubject
 from tests.chaos.subject_alovoice import AlovoiceSubject
 from tests.chaos.subject_twin24 import Twin24Subject
@@ -84,7 +84,7 @@ def run(make: t.Callable[[int], Subject], where: str, kind: str, name: str, path
     subject = make(1)
     always = FaultPlan(1.0, (kind,), slow_seconds=STALL_SECONDS)
     with Emulator() as emulator, Emulator() as login_host:
-        config = subject.mount(emulator) | SETTINGS
+        config = subject.mount(emulator) | SETTINGS | LOG_DETAILS
         failing = emulator
         if isinstance(subject, Twin24Subject):  # its login host on a server of its own
             login_host.mount(TWIN24_PREFIXES[0], subject.account.iam)

@@ -15,7 +15,7 @@ import typing as t
 
 from tests.chaos.outcome import Outcome, Scenario
 from tests.chaos.process import run_tap
-from tests.chaos.subject import GENEROUS_RETRIES, Delivery, Subject
+from tests.chaos.subject import GENEROUS_RETRIES, LOG_DETAILS, Delivery, Subject
 from tests.chaos.subject_aiokk import AiokkSubject
 from tests.chaos.subject_alovoice import AlovoiceSubject
 from tests.chaos.subject_twin24 import Twin24Subject
@@ -65,7 +65,7 @@ def run(make: t.Callable[[], Subject], rate: float, name: str, workdir: Path) ->
     """One run from no state, which must deliver everything and leave nothing open."""
     subject = make()
     with Emulator() as emulator:
-        config = subject.mount(emulator) | GENEROUS_RETRIES
+        config = subject.mount(emulator) | GENEROUS_RETRIES | LOG_DETAILS
         delivery = Delivery(subject)
         emulator.faults = FaultPlan(
             rate, ALL_FAULTS, seed=round(rate * 100), retry_after=1, slow_seconds=STALL_SECONDS

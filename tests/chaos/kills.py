@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from tests.chaos.outcome import Outcome, Scenario
 from tests.chaos.process import KillAt, Run, run_tap
-from tests.chaos.subject import Delivery, Key, Subject
+from tests.chaos.subject import LOG_DETAILS, Delivery, Key, Subject
 from tests.chaos.subject_aiokk import AiokkSubject
 from tests.chaos.subject_alovoice import AlovoiceSubject
 from tests.chaos.subject_twin24 import Twin24Subject
@@ -102,7 +102,7 @@ def run(
 def chain(subject: Subject, seed: int, plan: KillPlan, kills: Kills, workdir: Path) -> Outcome:
     """One account, killed as ``plan`` says, then run until it is done."""
     with Emulator() as emulator:
-        config = subject.mount(emulator) | RETRIES
+        config = subject.mount(emulator) | RETRIES | LOG_DETAILS
         if seed % 2 == 0:
             emulator.faults = LIGHT_FAULTS
         delivery = Delivery(subject)

@@ -20,6 +20,10 @@ if t.TYPE_CHECKING:
 Key = tuple[str, t.Hashable]
 """(stream, primary key)."""
 
+LOG_DETAILS = {"log_details": True}
+"""Every scenario's runs log what the SDK logs, METRIC lines included, so that the secrets scan
+covers those lines too (by default the taps leave them out)."""
+
 GENEROUS_RETRIES = {"request_timeout": 1, "max_retries": 25, "backoff_ms": 10}
 """Retry settings under which a run is expected to outlast fault rates up to 50 %: 1 s is the
 shortest timeout the taps accept; at 50 % a request fails 26 times in a row once in 7e7, and the

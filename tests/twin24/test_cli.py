@@ -61,7 +61,8 @@ def test_a_run_with_fault_free_api_hides_the_login_token(
 ) -> None:
     account = Twin24Account(calls=100)
     account.max_token_ttl = 0.5
-    config = mount_twin24(emulator, account) | {"page_size": 10}
+    # With the METRIC lines, which the secrets scan covers as well.
+    config = mount_twin24(emulator, account) | {"page_size": 10, "log_details": True}
     run = run_tap("tap_twin24", config, tmp_path, args=())
     assert run.exit_code == 0, run.stderr[-3000:]
     assert len(run.records("calls")) == 100
@@ -86,3 +87,25 @@ def test_a_config_path_with_an_equals_sign_is_read(emulator: Emulator, tmp_path:
     run = run_tap("tap_twin24", config, tmp_path / "team=calls")
     assert run.exit_code == 0, run.stderr[-2000:]
     assert len(run.records("calls")) == 20
+
+
+def test_the_log_is_as_long_for_25_pages_as_for_3(emulator: Emulator, tmp_path: Path) -> None:
+    """No line per request or per page: the SDK's METRIC lines and its lines for each sync of
+    call_messages (one per page of calls) are left out, unless log_details asks for them."""
+    runs = {}
+    for calls in (50, 500):
+        config = mount_twin24(emulator, Twin24Account(calls=calls)) | {"page_size": 20}
+        runs[calls] = run_tap("tap_twin24", config, tmp_path / str(calls))
+        assert runs[calls].exit_code == 0, runs[calls].stderr[-3000:]
+    small, large = (runs[calls].stderr.splitlines() for calls in (50, 500))
+    assert len(large) <= len(small) + 2, "\n".join(large)
+    assert not [line for line in small + large if "METRIC" in line]
+    assert runs[500].stderr.count("Beginning sync of 'call_messages'") == 1
+    assert "| done: " in large[-1] and "calls 500" in large[-1]
+
+    config = mount_twin24(emulator, Twin24Account(calls=50)) | {"page_size": 20}
+    detailed = run_tap("tap_twin24", config | {"log_details": True}, tmp_path / "details")
+    assert detailed.exit_code == 0, detailed.stderr[-3000:]
+    assert '"metric":"http_request_duration"' in detailed.stderr
+    assert detailed.stderr.count("Beginning sync of 'call_messages'") >= 3  # one per page
+    assert_no_secret(detailed)

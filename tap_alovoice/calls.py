@@ -6,7 +6,8 @@ alovoice has no method that lists calls; the ids come from the PBX's own call re
 from __future__ import annotations
 
 import typing as t
-from pathlib import Path
+
+from tap_alovoice.kit.settings import describe_path, setting_path
 
 
 class CallListError(Exception):
@@ -36,23 +37,27 @@ def configured_call_ids(config: t.Mapping[str, t.Any]) -> list[str]:
 
 
 def _nothing_listed(listed: object, path: object) -> str:
+    named = describe_path(str(path)) if path else ""
     if listed is not None and path:
-        where = f"call_ids, call_ids_file: the list is empty and {path} lists no call id"
+        where = f"call_ids, call_ids_file: the list is empty and {named} lists no call id"
     elif path:
-        where = f"call_ids_file: {path} lists no call id"
+        where = f"call_ids_file: {named} lists no call id"
     else:
         where = "call_ids: the list is empty"
     return f"{where}; no run on an empty call list, so the state is kept as it is"
 
 
 def _read_lines(path: str) -> list[str]:
+    """The file's ids; a relative path starts in the Meltano project (``setting_path``), and
+    a message names the absolute path tried."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
+        text = setting_path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
-        msg = f"call_ids_file: cannot read {path}: {exc.strerror or type(exc).__name__}"
+        reason = exc.strerror or type(exc).__name__
+        msg = f"call_ids_file: cannot read {describe_path(path)}: {reason}"
         raise CallListError(msg) from exc
     except UnicodeDecodeError as exc:
-        msg = f"call_ids_file: {path} is not UTF-8 text"
+        msg = f"call_ids_file: {describe_path(path)} is not UTF-8 text"
         raise CallListError(msg) from exc
     stripped = (line.strip() for line in text.splitlines())
     return [line for line in stripped if line and not line.startswith("#")]

@@ -72,8 +72,10 @@ class TapAlovoice(KitTap):
             "call_ids_file",
             th.StringType,
             description="Path of a text file with one call id per line (blank lines and lines "
-            "starting with # are skipped), read at the start of each run; relative paths start "
-            "in the working directory. Used together with call_ids when both are set.",
+            "starting with # are skipped), read at the start of each run. A relative path "
+            "starts in the Meltano project's folder (MELTANO_PROJECT_ROOT, which Meltano sets), "
+            "without Meltano in the working directory; ~ is the home folder. Used together "
+            "with call_ids when both are set.",
         ),
         th.Property(
             "submit",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import typing as t
 
 import requests
 
+from tests.emulator.__main__ import _parser
 from tests.helpers.aiokk_support import AIOKK_TOKEN
 from tests.helpers.hermetic import clean_environ
 from tests.helpers.twin24_support import TWIN24_PASSWORD
@@ -100,3 +102,27 @@ def test_busy_port_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert f"port {port} " in lines[0] and "--port" in lines[0], lines[0]
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stdout == ""
+
+
+def test_help_shows_the_default_of_every_option(tmp_path: Path) -> None:
+    """A demo needs the accounts' logins and token: `--help` names each default."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.emulator", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+        cwd=tmp_path,
+        env=clean_environ({"COLUMNS": "60"}),  # a narrow terminal wraps the longest default
+    )
+    options = " ".join(result.stdout.split("options:", 1)[1].split())
+    actions = [action for action in _parser()._actions if action.option_strings]
+    starts: list[int] = []
+    for action in actions:  # listed in the order they were added
+        starts.append(options.index(f"{action.option_strings[-1]} ", starts[-1] if starts else 0))
+    for action, start, end in zip(actions, starts, [*starts[1:], None], strict=True):
+        if action.default is None or action.default == argparse.SUPPRESS:
+            continue
+        said = options[start:end]
+        assert f"(default: {action.default})" in said, (action.option_strings, said)
+    assert len([a for a in actions if a.default not in (None, argparse.SUPPRESS)]) >= 14

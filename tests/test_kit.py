@@ -310,6 +310,21 @@ def test_unknown_variables_skip_meltano_extras_and_the_log_level(tmp_path: Path)
     ]
 
 
+def test_a_relative_batch_root_is_made_absolute_in_the_meltano_project(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The SDK writes BATCH files under the root as its working directory resolves it."""
+    monkeypatch.setenv("MELTANO_PROJECT_ROOT", "/srv/project")
+    batch = {"encoding": {"format": "jsonl"}, "storage": {"root": "file://out", "prefix": "b-"}}
+    config = {"api_url": "https://example.com", "token": "t", "batch_config": batch}
+    tap = TapAiokk(config=config)
+    assert tap.config["batch_config"]["storage"] == {
+        "root": "file:///srv/project/out",
+        "prefix": "b-",
+    }
+    assert batch["storage"] == {"root": "file://out", "prefix": "b-"}, "the caller's is left alone"
+
+
 # State shapes ---------------------------------------------------------------------------
 
 

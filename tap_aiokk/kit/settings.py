@@ -6,7 +6,11 @@
   so a ``.env`` in a checkout that holds the virtual environment would win over the environment.
 - A number, a boolean, a list or an object given as text (as every environment variable is) is
   read as its setting's type, then checked like any other value.
-- A setting the tap does not know is named in one warning, with the closest known one.
+- A setting the tap does not know is named in one warning, with the closest known one; so is a
+  ``<TAP_NAME>_...`` variable that names no setting, whether or not ``--config=ENV`` is used
+  (Meltano passes the project's ``.env`` and the shell's variables to the tap as they are).
+- A relative path setting starts in the Meltano project's folder (``$MELTANO_PROJECT_ROOT``),
+  not wherever Meltano was started from; without Meltano, in the working directory.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import difflib
 import json
 import math
 import os
+import re
 import typing as t
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,6 +28,10 @@ from dotenv import dotenv_values
 from singer_sdk import typing as th
 
 TRUE = frozenset({"true", "1", "yes", "on"})
+#: Set by Meltano for every plugin it runs: the folder of meltano.yml.
+PROJECT_ROOT = "MELTANO_PROJECT_ROOT"
+#: Set by Meltano for the extractor it runs: its name in meltano.yml (an inherited one's too).
+EXTRACTOR_NAME = "MELTANO_EXTRACTOR_NAME"
 #: Settings that became whole numbers, for the warning that names an unknown one.
 RENAMED = {"backoff_factor": "backoff_ms, in milliseconds"}
 
@@ -103,26 +112,116 @@ def variable_name(prefix: str, setting: str) -> str:
     return prefix + setting.upper().replace("-", "_")
 
 
+def setting_path(value: str, environ: t.Mapping[str, str] | None = None) -> Path:
+    """The absolute path that the path setting ``value`` names.
+
+    ``~`` is the home folder. A relative path starts in ``$MELTANO_PROJECT_ROOT`` when it is set:
+    Meltano sets it for every plugin it runs, and a scheduler may start Meltano from any folder
+    of the project or outside it (``meltano --cwd``), so the working directory is not the folder
+    a path in meltano.yml or .env was written for. Without it, in the working directory.
+    """
+    environ = os.environ if environ is None else environ
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = Path(environ.get(PROJECT_ROOT) or Path.cwd()) / path
+    return Path(os.path.abspath(path))  # `..` dropped as written: no link is followed
+
+
+def describe_path(value: str, environ: t.Mapping[str, str] | None = None) -> str:
+    """The absolute path of ``value`` for a message, saying where a relative one started."""
+    environ = os.environ if environ is None else environ
+    resolved = setting_path(value, environ)
+    if Path(value).expanduser().is_absolute():
+        return str(resolved)
+    start = f"${PROJECT_ROOT}" if environ.get(PROJECT_ROOT) else "the working directory"
+    return f"{resolved} ({value} from {start})"
+
+
+def batch_root(url: str, environ: t.Mapping[str, str] | None = None) -> str:
+    """The SDK's ``batch_config.storage.root`` with a relative local folder made absolute (see
+    ``setting_path``): ``output/batches`` and ``file://output/batches`` start in the working
+    directory otherwise. A root elsewhere (``s3://...``) is left as it is."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        return "file://" + str(setting_path(parts.netloc + parts.path, environ))
+    if parts.scheme:  # `C:/x` reads as scheme `c`: left as it is too
+        return url
+    return str(setting_path(url, environ))
+
+
+def variable_prefix(plugin: str) -> str:
+    """``TAP_AIOKK_SALES_`` for the plugin ``tap-aiokk-sales``, as Meltano names its variables."""
+    return re.sub(r"[^A-Z0-9]", "_", plugin.upper()) + "_"
+
+
 def unknown_variables(
     schema: t.Mapping[str, t.Any],
     prefix: str,
     environ: t.Mapping[str, str] | None = None,
     dotenv: Path | None = None,
+    given: t.Mapping[str, t.Any] | None = None,
 ) -> list[str]:
-    """``<prefix>...`` variables that name no setting (Meltano's own ``<prefix>_...`` extras,
-    with a double underscore, and the SDK's ``<prefix>LOGLEVEL`` are not settings)."""
+    """``<prefix>...`` variables that name no setting, from ``environ`` (the process
+    environment by default) and the ``dotenv`` file when one is given.
+
+    Left out, as Meltano 4.4 sets them for the extractor it runs (``tap-aiokk``, or one that
+    inherits from it, such as ``tap-aiokk-sales`` or ``tap-aiokk--eu``): its extras
+    (``TAP_AIOKK__SELECT``, ``TAP_AIOKK_SALES__LOAD_SCHEMA``), each setting given a value
+    (``TAP_AIOKK_SALES_TOKEN``), the values of an object setting one by one
+    (``TAP_AIOKK_STREAM_MAPS_DIALOGS_X``), and a key of the config that no setting has
+    (``given``: its config key gets a warning of its own). And the SDK's ``<prefix>LOGLEVEL``.
+    """
     environ = os.environ if environ is None else environ
-    dotenv = Path.cwd() / ".env" if dotenv is None else dotenv
-    names = {*dotenv_values(dotenv), *environ}
-    known = {variable_name(prefix, name) for name in schema.get("properties", {})}
+    names = {*(dotenv_values(dotenv) if dotenv is not None else {}), *environ}
+    given = given or {}
+    known = {name.upper().replace("-", "_") for name in schema.get("properties", {})}
+    objects = {
+        name.upper().replace("-", "_")
+        for name, spec in schema.get("properties", {}).items()
+        if "object" in _types(spec)
+    } | {name.upper() for name, value in given.items() if isinstance(value, dict)}
+    given_names = {name.upper() for name in given}
+
+    def meltanos(rest: str) -> bool:
+        words = "_" + rest + "_"
+        return (
+            rest.startswith("_")
+            or "__" in rest
+            or rest in known | given_names
+            or any(words.endswith(f"_{name}_") for name in known)
+            or any(f"_{name}_" in words for name in objects)
+        )
+
     return sorted(
         name
         for name in names
         if name.startswith(prefix)
-        and name not in known
-        and not name.startswith(prefix + "_")
         and name != prefix + "LOGLEVEL"
+        and not meltanos(name[len(prefix) :])
     )
+
+
+def unknown_variable_lines(
+    schema: t.Mapping[str, t.Any],
+    prefix: str,
+    tap: str,
+    variables: t.Iterable[str],
+    renamed: t.Mapping[str, str] | None = None,
+) -> list[str]:
+    """One sentence per variable of ``unknown_variables``, naming the closest setting's."""
+    known = list(schema.get("properties", {}))
+    renamed = renamed or {}
+    lines = []
+    for variable in variables:
+        name = variable[len(prefix) :].lower()
+        said = f"{variable} is not a setting of {tap} and is ignored"
+        if name in renamed:
+            lines.append(f"{said}: it is now {renamed[name]}")
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"; did you mean {variable_name(prefix, close[0])} ({close[0]})?" if close else ""
+        lines.append(said + hint)
+    return lines
 
 
 def coerce(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import typing as t
 from pathlib import Path, PurePath
 
@@ -28,7 +29,17 @@ from typing_extensions import override
 from .logs import Progress, quiet_metrics, quiet_sync_lines
 from .redaction import host_of, redact_secrets
 from .retries import ONE_LINE_FAILURES, describe_failure, without_generic_failure_line
-from .settings import LOG_DETAILS, coerce, environment_config, unknown_settings, unknown_variables
+from .settings import (
+    EXTRACTOR_NAME,
+    LOG_DETAILS,
+    batch_root,
+    coerce,
+    environment_config,
+    unknown_settings,
+    unknown_variable_lines,
+    unknown_variables,
+    variable_prefix,
+)
 from .state import StateError, check_shape, foreign_streams, unusable
 from .writer import OneSchemaWriter
 
@@ -48,6 +59,8 @@ RETRIED = (
     requests.exceptions.ChunkedEncodingError,
     requests.exceptions.ContentDecodingError,
 )
+#: The warnings this process has logged: each is logged once, however often a tap is built.
+SAID: set[tuple[str, str]] = set()
 
 
 class KitTap(Tap):
@@ -65,10 +78,12 @@ class KitTap(Tap):
         *,
         config: dict[str, t.Any] | PurePath | str | list[PurePath | str] | None = None,
         parse_env_config: bool = False,
+        name_unknown: bool = True,
         **kwargs: t.Any,
     ) -> None:
-        """Take settings from the environment (see ``settings``), name the unknown ones and
-        read text as numbers, booleans or lists before the SDK checks them."""
+        """Take settings from the environment (see ``settings``), name the unknown ones (unless
+        ``name_unknown`` is false) and read text as numbers, booleans or lists before the SDK
+        checks them."""
         if isinstance(config, str | PurePath | list):  # files, as the SDK also takes them
             paths = config if isinstance(config, list) else [config]
             config = {}
@@ -80,13 +95,13 @@ class KitTap(Tap):
             if parse_env_config:
                 prefix = self._env_var_prefix
                 settings |= coerce(environment_config(schema, prefix), schema, text_lists=True)
-                for variable in unknown_variables(schema, prefix):
-                    name = variable[len(prefix) :].lower()
-                    for line in unknown_settings({name: None}, schema, self.renamed_settings):
-                        self.logger.warning("%s: %s", variable, line)
-            for line in unknown_settings(settings, schema, self.renamed_settings):
-                self.logger.warning("%s", line)
-            config = coerce(settings, schema)
+            if name_unknown:
+                dotenv = Path.cwd() / ".env" if parse_env_config else None
+                for line in self.unknown_variable_warnings(settings, schema, dotenv):
+                    self.warn_once(line)
+                for line in unknown_settings(settings, schema, self.renamed_settings):
+                    self.warn_once(line)
+            config = _absolute_batch_root(coerce(settings, schema))
         super().__init__(config=config, parse_env_config=False, **kwargs)
         # Every stream, a child stream that makes no request too, logs a generic line when its
         # sync ends in an exception: dropped where all records end up, as the secrets filter is.
@@ -116,6 +131,35 @@ class KitTap(Tap):
             loggers = [self.logger.getChild(name) for name in streams]
             quiet_sync_lines(loggers, details=self.log_details)
         return streams
+
+    @classmethod
+    def warn_once(cls, line: str) -> None:
+        """Log the WARNING ``line`` unless this process has: the CLI may build the tap twice in
+        one process (``--discover`` does, to name a setting that breaks the streams)."""
+        if (cls.name, line) not in SAID:
+            SAID.add((cls.name, line))
+            cls.logger.warning("%s", line)
+
+    def unknown_variable_warnings(
+        self, settings: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any], dotenv: Path | None
+    ) -> list[str]:
+        """The ``<TAP_NAME>_...`` variables of the process environment (and of ``dotenv``)
+        that name no setting, with the closest one; read whether or not ``--config=ENV`` is
+        used, as Meltano passes them through as they are. Under Meltano, the variables of the
+        extractor it runs (``TAP_AIOKK_SALES_...`` for one that inherits from tap-aiokk) too."""
+        prefixes = {self._env_var_prefix: self.name}
+        if plugin := os.environ.get(EXTRACTOR_NAME):
+            prefixes.setdefault(variable_prefix(plugin), plugin)
+        lines = []
+        for prefix, owner in prefixes.items():
+            longer = [other for other in prefixes if other != prefix and other.startswith(prefix)]
+            found = [
+                variable
+                for variable in unknown_variables(schema, prefix, os.environ, dotenv, settings)
+                if not variable.startswith(tuple(longer))
+            ]
+            lines += unknown_variable_lines(schema, prefix, owner, found, self.renamed_settings)
+        return lines
 
     @classmethod
     def settings_schema(cls) -> dict[str, t.Any]:
@@ -246,12 +290,16 @@ class KitTap(Tap):
         given = ctx.params.get("config")
         settings = dict(getattr(given, "config", None) or {})
         parse_env = bool(getattr(given, "parse_env", False))
+        # Meltano runs a discovery before each run of the tap, in a process of its own, and
+        # shows its log: the run names an unknown setting or variable, the discovery need not.
+        name_unknown = EXTRACTOR_NAME not in os.environ
         try:
             cls(
                 config=settings,
                 parse_env_config=parse_env,
                 validate_config=False,
                 setup_mapper=False,
+                name_unknown=name_unknown,
             ).run_discovery()
         except RUN_ERRORS as exc:
             cls.fail(cls.failure_line(exc))
@@ -262,6 +310,7 @@ class KitTap(Tap):
                     parse_env_config=parse_env,
                     validate_config=True,
                     setup_mapper=False,
+                    name_unknown=name_unknown,
                 )
             except RUN_ERRORS as exc:
                 cls.fail(cls.failure_line(exc))
@@ -296,3 +345,19 @@ class KitTap(Tap):
         except RUN_ERRORS as exc:
             cls.fail(cls.failure_line(exc))
         ctx.exit()
+
+
+def _absolute_batch_root(config: dict[str, t.Any]) -> dict[str, t.Any]:
+    """``config`` with a relative ``batch_config.storage.root`` made absolute (see
+    ``settings.batch_root``), so that the batch files land in the Meltano project."""
+    batch = config.get("batch_config")
+    if not isinstance(batch, dict) or not isinstance(batch.get("storage"), dict):
+        return config
+    storage: dict[str, t.Any] = batch["storage"]
+    root = storage.get("root")
+    if not isinstance(root, str) or not root:
+        return config
+    absolute = batch_root(root)
+    if absolute == root:
+        return config
+    return config | {"batch_config": batch | {"storage": storage | {"root": absolute}}}

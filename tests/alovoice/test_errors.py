@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import typing as t
+from pathlib import Path
 
 import pytest
 from singer_sdk.exceptions import ConfigValidationError
@@ -28,9 +29,6 @@ from tests.helpers.alovoice_support import (
 )
 from tests.helpers.hermetic import clean_environ
 from tests.helpers.taprun import TapRun, run_tap
-
-if t.TYPE_CHECKING:
-    from pathlib import Path
 
 SETTINGS = {"token": ALOVOICE_TOKEN, "call_ids": ["1716207617.2391"]}
 
@@ -91,7 +89,10 @@ def test_token_echoed_by_the_server_is_masked(emulator: Emulator, tmp_path: Path
     [
         ({"call_ids": None}, "set call_ids, call_ids_file, or both"),
         ({"call_ids": []}, "call_ids: the list is empty"),
-        ({"call_ids_file": "no/such/calls.txt"}, "call_ids_file: cannot read no/such/calls.txt"),
+        (
+            {"call_ids_file": "no/such/calls.txt"},
+            f"call_ids_file: cannot read {Path.cwd() / 'no/such/calls.txt'} (no/such/calls.txt",
+        ),
         ({"max_concurrency": 0}, "max_concurrency: 0 is less than the minimum of 1"),
         ({"poll_interval_max_ms": 100}, "poll_interval_max"),
         ({"batch_config": {"encoding": {"format": "jsonl"}}}, "batch_config: tap-alovoice does"),
@@ -125,6 +126,47 @@ def test_bad_config_is_one_line_naming_the_setting(emulator: Emulator, tmp_path:
     assert run.messages == [], "no STATE: the saved state stays as it was"
     assert account.requests.total == 0
     assert_no_token(run)
+
+
+def test_a_relative_call_ids_file_is_read_from_the_meltano_project(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Meltano started from another folder (a scheduler's): the path in meltano.yml still
+    starts in the project, which Meltano names in MELTANO_PROJECT_ROOT."""
+    account = alovoice_account(3)
+    config = mount_alovoice(emulator, account)
+    del config["call_ids"]
+    project = tmp_path / "project"
+    (project / "extract").mkdir(parents=True)
+    (project / "extract" / "ids.txt").write_text("\n".join(account.call_ids()) + "\n")
+    config["call_ids_file"] = "extract/ids.txt"
+
+    run = run_tap(
+        "tap_alovoice", config, tmp_path / "elsewhere", env={"MELTANO_PROJECT_ROOT": str(project)}
+    )
+
+    assert_delivers(run, account, account.call_ids())
+
+
+def test_a_missing_call_ids_file_is_one_line_naming_its_absolute_path(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    config = {"token": ALOVOICE_TOKEN, "call_ids_file": "extract/ids.txt"}
+
+    run = run_tap(
+        "tap_alovoice", config, tmp_path / "elsewhere", env={"MELTANO_PROJECT_ROOT": str(project)}
+    )
+
+    assert run.exit_code == 1
+    assert "Traceback" not in run.stderr
+    [line] = run.error_lines
+    absolute = project / "extract" / "ids.txt"
+    assert (
+        f"call_ids_file: cannot read {absolute} (extract/ids.txt from $MELTANO_PROJECT_ROOT)"
+        in line
+    )
+    assert "No such file or directory" in line
+    assert run.messages == []
 
 
 def test_dead_port_ends_the_run_once_retries_run_out(tmp_path: Path) -> None:

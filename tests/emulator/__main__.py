@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import shutil
 import signal
 import sys
 import threading
@@ -35,27 +36,52 @@ if TYPE_CHECKING:
 TWIN24_HOSTS = ("iam", "analyse", "cis")
 
 
+class _HelpFormat(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The description as written, and each option's default after its help: the accounts'
+    logins and tokens are the ones a tap run against the emulator needs. At least as wide as
+    the description, so that a default (the list of faults) is not cut in two."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=max(100, shutil.get_terminal_size().columns - 2))
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None:  # no default: nothing to say
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tests.emulator", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.emulator", description=__doc__, formatter_class=_HelpFormat
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument("--dialogs", type=int, default=5000, help="aiokk dialogs in the account")
     parser.add_argument("--calls", type=int, default=5000, help="twin24 calls in the account")
     parser.add_argument("--email", default="demo@twin24.example", help="twin24 login")
     parser.add_argument("--password", default="demo-password", help="twin24 password")
-    parser.add_argument("--alovoice-calls", type=int, default=100)
+    parser.add_argument(
+        "--alovoice-calls", type=int, default=100, help="alovoice recorded calls in the account"
+    )
     parser.add_argument(
         "--alovoice-delay", type=float, default=5.0, help="seconds an alovoice analysis takes"
     )
     parser.add_argument("--alovoice-call-ids-file", help="write the alovoice call ids here")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--token", default="demo-token")
-    parser.add_argument("--unfinished-share", type=float, default=0.1)
-    parser.add_argument("--fault-rate", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=1, help="seed of every account's content")
+    parser.add_argument("--token", default="demo-token", help="aiokk and alovoice API token")
+    parser.add_argument(
+        "--unfinished-share",
+        type=float,
+        default=0.1,
+        help="share of aiokk dialogs whose analysis has not finished",
+    )
+    parser.add_argument(
+        "--fault-rate", type=float, default=0.0, help="share of requests answered with a fault"
+    )
     parser.add_argument(
         "--fault-kinds", default=",".join(ALL_FAULTS), help="comma-separated subset of faults"
     )
-    parser.add_argument("--fault-seed", type=int, default=0)
+    parser.add_argument("--fault-seed", type=int, default=0, help="seed of the faults' draw")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser
 

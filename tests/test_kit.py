@@ -316,7 +316,11 @@ def test_a_relative_batch_root_is_made_absolute_in_the_meltano_project(
     """The SDK writes BATCH files under the root as its working directory resolves it."""
     monkeypatch.setenv("MELTANO_PROJECT_ROOT", "/srv/project")
     batch = {"encoding": {"format": "jsonl"}, "storage": {"root": "file://out", "prefix": "b-"}}
-    config = {"api_url": "https://example.com", "token": "t", "batch_config": batch}
+    config = {
+        "api_url": "https://example.com",
+        "token": "canary-batch-root-token",
+        "batch_config": batch,
+    }
     tap = TapAiokk(config=config)
     assert tap.config["batch_config"]["storage"] == {
         "root": "file:///srv/project/out",

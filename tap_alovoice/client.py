@@ -28,7 +28,11 @@ from tap_alovoice.describe import (
     step_and_call,
 )
 from tap_alovoice.kit.redaction import host_of, redact
-from tap_alovoice.kit.retries import describe_failure, wait_before_retry
+from tap_alovoice.kit.retries import (
+    describe_failure,
+    retried_in_connection_test,
+    wait_before_retry,
+)
 from tap_alovoice.kit.stream import KitStream
 from tap_alovoice.retries import Trouble, may_have_arrived
 
@@ -221,7 +225,7 @@ class AlovoiceStream(KitStream[str]):
                 try:
                     return func(request, context)
                 except RETRIED as exc:
-                    if tries >= self.backoff_max_tries():
+                    if tries >= self.backoff_max_tries() or self._not_retried(exc):
                         raise
                     wait = self.backoff_jitter(waits.send(exc))
                     details = {
@@ -238,6 +242,11 @@ class AlovoiceStream(KitStream[str]):
                     raise RunStoppedError
 
         return with_retries
+
+    def _not_retried(self, exception: BaseException) -> bool:
+        """In a connection test, a host that cannot be reached or does not answer in time is
+        said at once (the kit's ``request_decorator`` does the same for the SDK's retries)."""
+        return self.testing_connection and not retried_in_connection_test(exception)
 
     def describe(self, request: requests.PreparedRequest | None) -> str:
         return describe_request(request)

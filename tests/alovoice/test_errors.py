@@ -141,7 +141,7 @@ def test_dead_port_ends_the_run_once_retries_run_out(tmp_path: Path) -> None:
     run = run_tap("tap_alovoice", config, tmp_path)
 
     host = url.removeprefix("http://").split("/")[0]
-    assert_fails_cleanly(run, f"alovoice at {host}", "the connection failed", "retries")
+    assert_fails_cleanly(run, f"alovoice at {host}", "the connection was refused", "retries")
     assert "Retry 2 of 2 in" in run.stderr
     assert "Backing off" not in run.stderr
     assert run.records("analyses") == []

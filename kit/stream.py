@@ -10,14 +10,17 @@ import logging
 import typing as t
 from http import HTTPStatus
 
+import backoff
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.streams import RESTStream
 
 from .retries import (
     RetryWaits,
+    connection_test_timeout,
     describe_failure,
     jitter,
+    retried_in_connection_test,
     without_backoff_library_lines,
     without_generic_failure_line,
 )
@@ -28,6 +31,16 @@ if t.TYPE_CHECKING:
 
 _T = t.TypeVar("_T")
 LogFilter = t.Callable[[logging.LogRecord], bool]
+RequestFunc = t.Callable[..., requests.Response]
+# What the SDK's request_decorator retries (singer_sdk.streams.rest.RESTStream).
+SDK_RETRIED = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 def add_log_filter(logger: logging.Logger | logging.LoggerAdapter[t.Any], rule: LogFilter) -> None:
@@ -43,6 +56,10 @@ class KitStream(RESTStream[_T]):
 
     # The SDK's validate_response retries these and 5xx; other 4xx end the run.
     extra_retry_statuses = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT)
+    testing_connection = False
+    """True in a connection test (``--test``; ``KitTap.run_connection_test`` sets it): a host
+    that cannot be reached, or does not answer in time, is said at once instead of after the
+    sync's retries (see ``retries.retried_in_connection_test``)."""
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -67,8 +84,31 @@ class KitStream(RESTStream[_T]):
             raise
 
     @property
-    def timeout(self) -> int:
-        return int(self.config["request_timeout"])
+    def timeout(self) -> int | tuple[float, float]:  # type: ignore[override]
+        """``request_timeout``; in a connection test, with a shorter connect timeout.
+
+        The SDK declares an int, but hands the value to ``requests`` as it is, which takes a
+        (connect, read) pair too.
+        """
+        seconds = int(self.config["request_timeout"])
+        return connection_test_timeout(seconds) if self.testing_connection else seconds
+
+    def request_decorator(self, func: RequestFunc) -> RequestFunc:
+        """The SDK's retries; in a connection test, the same hooks, but a host that cannot be
+        reached or does not answer in time is not tried again (``giveup``, which the SDK's own
+        decorator does not offer)."""
+        if not self.testing_connection:
+            return super().request_decorator(func)
+        retried: RequestFunc = backoff.on_exception(
+            self.backoff_wait_generator,
+            SDK_RETRIED,
+            max_tries=self.backoff_max_tries,
+            giveup=lambda exception: not retried_in_connection_test(exception),
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=self.logger,
+        )(func)
+        return retried
 
     def describe(self, request: requests.PreparedRequest | None) -> str:  # noqa: ARG002 (a hook)
         """What a request asked for, in a few words and never with a secret."""

@@ -23,12 +23,18 @@ from singer_sdk.streams.rest import PageContext
 from tap_alovoice import replies
 from tap_alovoice.describe import (
     CUT_JSON,
+    RESULT,
     describe_body,
     describe_request,
     step_and_call,
 )
 from tap_alovoice.kit.redaction import host_of, redact
-from tap_alovoice.kit.retries import describe_failure, wait_before_retry
+from tap_alovoice.kit.retries import (
+    describe_failure,
+    never_connected,
+    retried_in_connection_test,
+    wait_before_retry,
+)
 from tap_alovoice.kit.stream import KitStream
 from tap_alovoice.retries import Trouble, may_have_arrived
 
@@ -109,6 +115,32 @@ class AlovoiceStream(KitStream[str]):
         except (RetriableAPIError, requests.RequestException) as exc:
             return self._trouble(exc, request, self.backoff_max_tries())
         return self._reply(response)
+
+    def check_token(self, call_id: str) -> None:
+        """Ask for one call's result, so that a refused token ends every run, even one with
+        nothing left to collect, and a --test with every call settled.
+
+        A result query is free (a submission is billed) and its answer is dropped: whether
+        alovoice knows the call or not, an answer about the call means the token is taken.
+        ``validate_response`` raises for a refused token (401, 403, or an error that names the
+        token) and for a wrong api_url, and a host that no connection reaches raises once the
+        retries run out: each ends the run with one line. Any other failure may be this one
+        call's (a 5xx, a cut body): the calls are asked about all the same, and the pipeline's
+        own rules decide.
+        """
+        self.logger.info("Checking the token with a result query for call %s", call_id)
+        self.stopping.clear()  # a run in this process before may have set it
+        request = self.prepare(RESULT, call_id)
+        try:
+            self._send_with_retries(request, _context(request))
+        except (RetriableAPIError, requests.RequestException) as exc:
+            if never_connected(exc):
+                raise
+            reason = self._trouble(exc, request, self.backoff_max_tries()).reason
+            self.logger.warning(
+                "The token check got no usable answer (%s); the calls are asked about all the same",
+                reason,
+            )
 
     def submit(self, request: requests.PreparedRequest) -> replies.Reply | Trouble:
         """Submit a call once. Never retried here: whether a failed submission went through
@@ -221,7 +253,7 @@ class AlovoiceStream(KitStream[str]):
                 try:
                     return func(request, context)
                 except RETRIED as exc:
-                    if tries >= self.backoff_max_tries():
+                    if tries >= self.backoff_max_tries() or self._not_retried(exc):
                         raise
                     wait = self.backoff_jitter(waits.send(exc))
                     details = {
@@ -238,6 +270,11 @@ class AlovoiceStream(KitStream[str]):
                     raise RunStoppedError
 
         return with_retries
+
+    def _not_retried(self, exception: BaseException) -> bool:
+        """In a connection test, a host that cannot be reached or does not answer in time is
+        said at once (the kit's ``request_decorator`` does the same for the SDK's retries)."""
+        return self.testing_connection and not retried_in_connection_test(exception)
 
     def describe(self, request: requests.PreparedRequest | None) -> str:
         return describe_request(request)

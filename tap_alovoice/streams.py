@@ -97,6 +97,7 @@ class AnalysesStream(AlovoiceStream):
         configured = configured_call_ids(self.config)
         ledger = CallLedger.from_state(self.stream_state)  # checked by the tap's load_state
         to_collect, plan = self._plan(configured, ledger)
+        self.check_token(_token_check_call(configured, ledger))
         host = host_of(str(self.config["api_url"]))
         pipeline = Pipeline(
             self,
@@ -184,6 +185,12 @@ class AnalysesStream(AlovoiceStream):
     def _without_generic_failure_line(self, record: logging.LogRecord) -> bool:
         """The run's last line says what failed; the SDK's generic line before it adds nothing."""
         return not (self.failing and str(record.msg).startswith("An unhandled error occurred"))
+
+
+def _token_check_call(configured: list[str], ledger: CallLedger) -> str:
+    """The call whose result query checks the token: one collected before, which alovoice
+    knows, else the first configured (the list is never empty, see calls.py)."""
+    return next((i for i in configured if i in ledger.done), configured[0])
 
 
 class CallChildStream(Stream):

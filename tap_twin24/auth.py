@@ -19,7 +19,12 @@ from singer_sdk.exceptions import FatalAPIError
 
 from tap_twin24.body import error_text
 from tap_twin24.kit.redaction import host_of, mask_also
-from tap_twin24.kit.retries import describe_failure, wait_before_retry
+from tap_twin24.kit.retries import (
+    connection_test_timeout,
+    describe_failure,
+    retried_in_connection_test,
+    wait_before_retry,
+)
 
 if t.TYPE_CHECKING:
     import logging
@@ -84,6 +89,9 @@ class Twin24Authenticator(APIAuthenticatorBase):
         self._refresh_token: str | None = None
         self._renew_at = self._renew_time(self._token, clock()) if self._token else 0.0
         self._rejections = 0  # 401s in a row
+        self.testing_connection = False
+        """In a connection test, an IAM host that cannot be reached or does not answer in time
+        is said at once (see the kit's ``retried_in_connection_test``)."""
 
     @property
     def can_log_in(self) -> bool:
@@ -170,15 +178,19 @@ class Twin24Authenticator(APIAuthenticatorBase):
 
     def _post(self, path: str, payload: dict[str, t.Any]) -> dict[str, t.Any]:
         """POST to the IAM host, retrying what is temporary; raise on a refusal."""
-        failure = "no answer"
+        failure, tried = "no answer", 0
+        timeout = connection_test_timeout(self.timeout) if self.testing_connection else self.timeout
         for attempt in range(1, self.attempts + 1):
+            tried = attempt
             answered: requests.Response | None = None
             try:
                 response = self._session.post(
-                    self.auth_url + path, json={**payload, "ttl": TOKEN_TTL}, timeout=self.timeout
+                    self.auth_url + path, json={**payload, "ttl": TOKEN_TTL}, timeout=timeout
                 )
             except requests.RequestException as exc:
                 failure = describe_failure(exc)
+                if self.testing_connection and not retried_in_connection_test(exc):
+                    break
             else:
                 if response.ok:
                     try:
@@ -214,7 +226,8 @@ class Twin24Authenticator(APIAuthenticatorBase):
                 )
                 time.sleep(wait)
         where = host_of(self.auth_url)
-        msg = f"twin24 {path.rsplit('/', 1)[-1]} at {where} kept failing: {failure}"
+        outcome = "kept failing" if tried > 1 else "failed"
+        msg = f"twin24 {path.rsplit('/', 1)[-1]} at {where} {outcome}: {failure}"
         raise LoginUnavailableError(msg)
 
     def _refusal(self, path: str, response: requests.Response) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from singer_sdk import typing as th
 
 from tap_twin24.auth import Twin24Authenticator
-from tap_twin24.client import describe_request
+from tap_twin24.client import Twin24Stream, describe_request
 from tap_twin24.kit.cli import main as run_cli
 from tap_twin24.kit.settings import RENAMED, backoff_setting, log_details_setting, url_error
 from tap_twin24.kit.state import bookmarks_of
@@ -169,6 +169,13 @@ class TapTwin24(KitTap):
         authenticator = Twin24Authenticator(self.config, self.logger)
         calls = CallsStream(self, authenticator)
         return [calls, CallMessagesStream(self, calls), TasksStream(self, authenticator)]
+
+    def prepare_connection_test(self) -> None:
+        """The login is tested too: its own requests give up as the streams' do."""
+        super().prepare_connection_test()
+        for stream in self.streams.values():
+            if isinstance(stream, Twin24Stream):
+                stream.authenticator.testing_connection = True
 
     @classmethod
     def describe_request(cls, request: requests.PreparedRequest | None) -> str:

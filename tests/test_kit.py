@@ -458,8 +458,8 @@ def _failed(exception: requests.RequestException, url: str) -> requests.RequestE
     [
         pytest.param(
             _failed(requests.exceptions.ConnectTimeout(), "https://u:pw@host.example:8443/a"),
-            "tap-alovoice request at host.example:8443: no answer within the request timeout "
-            "(retries exhausted)",
+            "tap-alovoice request at host.example:8443: no connection within the request timeout "
+            "(is the host up, and its port open to this machine?) (retries exhausted)",
             id="credentials in the URL are not shown",
         ),
         pytest.param(

@@ -9,19 +9,43 @@ from __future__ import annotations
 
 import math
 import random
+import socket
+import ssl
 import sys
+import typing as t
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+)
 from urllib3.exceptions import TimeoutError as Urllib3TimeoutError
 
-if TYPE_CHECKING:
+if t.TYPE_CHECKING:
     import logging
 
+_E = t.TypeVar("_E", bound=BaseException)
+
 LONGEST_WAIT = 300.0  # seconds; a longer Retry-After would stall a scheduled run
+CONNECTION_TEST_CONNECT_SECONDS = 10.0  # see connection_test_timeout
+# A name lookup that answered: no such host (EAI_NODATA, where the platform has it: no address).
+NO_SUCH_NAME = frozenset(
+    {socket.EAI_NONAME, *([socket.EAI_NODATA] if hasattr(socket, "EAI_NODATA") else [])}
+)
+# Failures before a connection was made (NameResolutionError is a NewConnectionError).
+NOT_CONNECTED = (
+    NewConnectionError,
+    ConnectTimeoutError,
+    socket.gaierror,
+    ssl.SSLError,
+    requests.exceptions.ConnectTimeout,
+    requests.exceptions.SSLError,
+)
 
 
 def retry_after_seconds(exception: object) -> float | None:
@@ -77,18 +101,126 @@ def jitter(wait: float) -> float:
     return max(wait, min(wait * (1 + spread), LONGEST_WAIT))
 
 
-def describe_failure(exception: object) -> str:
-    """A network failure in a few words, without the URL or the connection pool's internals."""
+def failure_chain(exception: object) -> list[BaseException]:
+    """The exception and every one behind it, nearest first.
+
+    ``requests`` wraps urllib3's failure (``MaxRetryError``, whose ``reason`` is the
+    ``NewConnectionError``), which was raised from the socket's own error
+    (``ConnectionRefusedError``, ``socket.gaierror``, ``ssl.SSLError``): the cause a user can act
+    on is at the end of the chain, and the texts on the way quote the URL.
+    """
+    chain: list[BaseException] = []
+    stack: list[object] = [exception]
+    while stack:
+        item = stack.pop(0)
+        if not isinstance(item, BaseException) or any(item is seen for seen in chain):
+            continue
+        chain.append(item)
+        stack += [getattr(item, "reason", None), *item.args, item.__cause__, item.__context__]
+    return chain
+
+
+def never_connected(exception: object) -> bool:
+    """Whether the request failed before a connection to the server was made: the host name
+    not found, the connection refused or not made in time, or a TLS handshake that failed.
+    Nothing was sent, and trying again at once rarely helps."""
+    return any(isinstance(item, NOT_CONNECTED) for item in failure_chain(exception))
+
+
+def timed_out(exception: object) -> bool:
+    """Whether the server did not answer (or let the connection be made) in time."""
+    return any(
+        isinstance(item, requests.exceptions.Timeout | Urllib3TimeoutError | TimeoutError)
+        and not isinstance(item, NewConnectionError)
+        for item in failure_chain(exception)
+    )
+
+
+def retried_in_connection_test(exception: object) -> bool:
+    """Whether a connection test (``--test``) tries a failed request again.
+
+    Not when the host could not be reached or did not answer in time: the test says so at
+    once, where a sync would wait through its retries (about a minute with the defaults) for
+    a host that may come back. An answer that asks to be tried again (429, 5xx, a body that
+    broke off) is retried as in a sync: the host is there.
+    """
+    return not (never_connected(exception) or timed_out(exception))
+
+
+def connection_test_timeout(request_timeout: float) -> tuple[float, float]:
+    """A connection test's (connect, read) timeout: a host that takes no connection is said
+    within CONNECTION_TEST_CONNECT_SECONDS, while a slow answer (an export the server builds
+    first, say) still has the whole request_timeout."""
+    return (min(request_timeout, CONNECTION_TEST_CONNECT_SECONDS), request_timeout)
+
+
+def describe_failure(exception: object) -> str:  # noqa: PLR0911 (one per kind of failure)
+    """A network failure in a few words that say what to check, without the URL (which may
+    hold a token) or the connection pool's internals."""
     if exception is None:
         return "unknown failure"
-    cause = exception.args[0] if isinstance(exception, Exception) and exception.args else None
-    if isinstance(exception, requests.exceptions.Timeout) or isinstance(cause, Urllib3TimeoutError):
+    chain = failure_chain(exception)
+    not_made = _no_connection(chain)
+    if not_made is not None:
+        return not_made
+    if timed_out(exception):
         return "no answer within the request timeout"
     if isinstance(exception, requests.exceptions.ChunkedEncodingError):
         return "the connection broke off while the body was being received"
+    if any(isinstance(item, ConnectionResetError | ProtocolError) for item in chain):
+        return "the connection was dropped before the answer was complete"
     if isinstance(exception, requests.exceptions.ConnectionError):
         return "the connection failed or was dropped"
     return type(exception).__name__
+
+
+def _no_connection(chain: list[BaseException]) -> str | None:  # noqa: PLR0911 (one per kind of failure)
+    """Why no connection was made, and what to check; None when one was."""
+
+    def first(kind: type[_E]) -> _E | None:
+        return next((item for item in chain if isinstance(item, kind)), None)
+
+    if lookup := first(socket.gaierror):
+        host = _unresolved_host(chain)
+        if lookup.errno in NO_SUCH_NAME:
+            return f"the host name {host}was not found (is it spelt right?)"
+        said = lookup.strerror or "no answer"
+        return f"the host name {host}could not be looked up ({said}); is DNS reachable from here?"
+    if first(NameResolutionError):
+        return f"the host name {_unresolved_host(chain)}was not found (is it spelt right?)"
+    if certificate := first(ssl.SSLCertVerificationError):
+        reason = certificate.verify_message or certificate.reason or "not trusted"
+        return (
+            f"the server's TLS certificate was not accepted ({reason}); is the URL's host "
+            "the one the certificate is for?"
+        )
+    if handshake := first(ssl.SSLError):
+        reason = handshake.reason or handshake.strerror or type(handshake).__name__
+        return f"the TLS handshake failed ({reason}); does the server speak https on that port?"
+    if first(requests.exceptions.SSLError):
+        return "the TLS handshake failed; does the server speak https on that port?"
+    if first(ConnectionRefusedError):
+        return "the connection was refused (are the host and port right, and is the server up?)"
+    if first(NewConnectionError):
+        cause = next((i for i in chain if isinstance(i, OSError) and i.strerror), None)
+        said = (cause.strerror if cause else None) or "no connection"
+        return f"the connection could not be made ({said}); is the host reachable from here?"
+    if first(requests.exceptions.ConnectTimeout) or first(ConnectTimeoutError):
+        return (
+            "no connection within the request timeout (is the host up, and its port open "
+            "to this machine?)"
+        )
+    return None
+
+
+def _unresolved_host(chain: list[BaseException]) -> str:
+    """The host name whose lookup failed, and a space; never a URL or its path."""
+    for item in chain:
+        if isinstance(item, NameResolutionError):
+            host = getattr(item.conn, "host", None)
+            if host:
+                return f"{host} "
+    return ""
 
 
 def without_backoff_library_lines(record: logging.LogRecord) -> bool:

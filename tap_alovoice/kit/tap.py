@@ -28,7 +28,12 @@ from typing_extensions import override
 
 from .logs import Progress, quiet_metrics, quiet_sync_lines
 from .redaction import host_of, redact_secrets
-from .retries import ONE_LINE_FAILURES, describe_failure, without_generic_failure_line
+from .retries import (
+    ONE_LINE_FAILURES,
+    describe_failure,
+    retried_in_connection_test,
+    without_generic_failure_line,
+)
 from .settings import (
     EXTRACTOR_NAME,
     LOG_DETAILS,
@@ -41,6 +46,7 @@ from .settings import (
     variable_prefix,
 )
 from .state import StateError, check_shape, foreign_streams, unusable
+from .stream import KitStream
 from .writer import OneSchemaWriter
 
 if t.TYPE_CHECKING:
@@ -222,9 +228,21 @@ class KitTap(Tap):
         """What a request asked for, in a few words and never with a secret."""
         return f"{cls.name} request"
 
+    def prepare_connection_test(self) -> None:
+        """Tell each stream that it runs a connection test (see
+        ``KitStream.testing_connection``): a dead host is said in seconds, not after retries.
+
+        ``cb_test`` calls it before the SDK's ``run_connection_test``, which cannot be
+        overridden (it is final); a tap that makes requests of its own extends it.
+        """
+        for stream in self.streams.values():
+            if isinstance(stream, KitStream):
+                stream.testing_connection = True
+
     @classmethod
-    def failure_line(cls, exception: BaseException) -> str:
-        """The run's last line for a failure that ends it."""
+    def failure_line(cls, exception: BaseException, *, testing_connection: bool = False) -> str:
+        """The run's last line for a failure that ends it (``testing_connection``: in a
+        connection test, which tries fewer failures again)."""
         if isinstance(exception, ConfigValidationError):
             return (
                 f"invalid settings: {'; '.join(exception.errors) or exception}. Fix them in "
@@ -236,8 +254,11 @@ class KitTap(Tap):
             request = exception.request
             host = host_of(getattr(request, "url", None))
             where = cls.describe_request(t.cast("requests.PreparedRequest | None", request))
-            retried = " (retries exhausted)" if isinstance(exception, RETRIED) else ""
-            return f"{where}{f' at {host}' if host else ''}: {describe_failure(exception)}{retried}"
+            retried = isinstance(exception, RETRIED) and (
+                not testing_connection or retried_in_connection_test(exception)
+            )
+            retries = " (retries exhausted)" if retried else ""
+            return f"{where}{f' at {host}' if host else ''}: {describe_failure(exception)}{retries}"
         return str(exception)
 
     @classmethod
@@ -340,10 +361,11 @@ class KitTap(Tap):
                 parse_env_config=bool(getattr(given, "parse_env", False)),
                 validate_config=True,
             )
+            tap.prepare_connection_test()
             tap.run_connection_test()
             cls.logger.info("Connection test passed: each stream read its first record")
         except RUN_ERRORS as exc:
-            cls.fail(cls.failure_line(exc))
+            cls.fail(cls.failure_line(exc, testing_connection=True))
         ctx.exit()
 
 

@@ -178,7 +178,7 @@ def test_refused_connection_names_the_host_once_retries_run_out(tmp_path: Path) 
     host = url.removeprefix("http://")
     assert_fails_cleanly(run, "call_type=1", host, "retries exhausted")
     assert "Retry 2 of 2 in" in run.stderr
-    assert "export call_type=1: the connection failed or was dropped" in run.stderr
+    assert "export call_type=1: the connection was refused (are the host and port" in run.stderr
     assert "Backing off" not in run.stderr
 
 

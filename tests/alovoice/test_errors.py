@@ -17,7 +17,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from tap_alovoice.kit.state import FIX
 from tap_alovoice.tap import TapAlovoice
 from tests.emulator import Emulator, FaultPlan, Request, Response
-from tests.emulator.alovoice import INVALID_TOKEN
+from tests.emulator.alovoice import CALL_NOT_FOUND, INVALID_TOKEN
 from tests.helpers.alovoice_support import (
     ALOVOICE_TOKEN,
     PREFIX,
@@ -71,6 +71,68 @@ def test_wrong_token_ends_the_run_with_one_line(
     assert run.records("analyses") == []
     assert account.requests["callsendai"] == 0
     assert account.requests.total <= config.get("max_concurrency", 8)
+
+
+def settled_state(done: list[str], failed: t.Sequence[str] = ()) -> dict[str, t.Any]:
+    return {"bookmarks": {"analyses": {"done_call_ids": done, "failed_call_ids": list(failed)}}}
+
+
+@pytest.mark.parametrize("mode", ["401", "403", "200"])
+@pytest.mark.parametrize("test", [False, True], ids=["sync", "--test"])
+def test_wrong_token_ends_a_run_with_nothing_left_to_collect(
+    emulator: Emulator, tmp_path: Path, mode: t.Literal["401", "403", "200"], test: bool
+) -> None:
+    """Every call is settled in the state, so no call needs a request: the token check is the
+    run's one request, a result query (never a billed submission), and it ends the run."""
+    account = alovoice_account(4, token="the-real-token")
+    account.token_error_mode = mode
+    config = mount_alovoice(emulator, account)
+    calls = account.call_ids()
+    state = settled_state(calls[:3], calls[3:])
+
+    run = run_tap("tap_alovoice", config, tmp_path, state=state, args=["--test"] if test else [])
+
+    assert_fails_cleanly(run, "alovoice refused the token", INVALID_TOKEN, "check the token")
+    assert account.requests.snapshot() == {"callgetairesult": 1}
+    assert account.submissions.total == 0
+    assert [m for m in run.messages if m["type"] == "RECORD"] == []
+
+
+def test_the_token_check_of_a_run_with_nothing_left_to_collect_passes(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The right token: one result query, about a call collected before, and nothing else."""
+    account = alovoice_account(4)
+    config = mount_alovoice(emulator, account)
+    calls = account.call_ids()
+    state = settled_state(calls[2:], calls[:2])
+
+    run = run_tap("tap_alovoice", config, tmp_path, state=state)
+
+    assert run.exit_code == 0, run.stderr[-3000:]
+    assert run.error_lines == []
+    assert f"Checking the token with a result query for call {calls[2]}" in run.stderr
+    assert account.requests.snapshot() == {"callgetairesult": 1}
+    assert run.stderr.count('"metric":"http_request_duration"') == 1
+    assert account.submissions.total == 0
+    assert [m for m in run.messages if m["type"] == "RECORD"] == []
+    assert run.final_state["bookmarks"]["analyses"]["done_call_ids"] == sorted(calls[2:])
+    assert_no_token(run)
+
+
+def test_wrong_token_and_an_empty_call_list_is_one_line(emulator: Emulator, tmp_path: Path) -> None:
+    """An empty list is refused before any request (it would make the state forget calls)."""
+    account = alovoice_account(3, token="the-real-token")
+    config = mount_alovoice(emulator, account)
+    listing = tmp_path / "calls.txt"
+    listing.write_text("", encoding="utf-8")
+    del config["call_ids"]
+    config["call_ids_file"] = str(listing)
+
+    run = run_tap("tap_alovoice", config, tmp_path / "run")
+
+    assert_fails_cleanly(run, f"call_ids_file: {listing} lists no call id")
+    assert account.requests.total == 0
 
 
 def test_token_echoed_by_the_server_is_masked(emulator: Emulator, tmp_path: Path) -> None:
@@ -183,7 +245,13 @@ def test_dead_port_ends_the_run_once_retries_run_out(tmp_path: Path) -> None:
     run = run_tap("tap_alovoice", config, tmp_path)
 
     host = url.removeprefix("http://").split("/")[0]
-    assert_fails_cleanly(run, f"alovoice at {host}", "the connection failed", "retries")
+    # The token check, the run's first request, meets the dead port.
+    assert_fails_cleanly(
+        run,
+        f"alovoice result query for call call-0 at {host}",
+        "the connection was refused",
+        "(retries exhausted)",
+    )
     assert "Retry 2 of 2 in" in run.stderr
     assert "Backing off" not in run.stderr
     assert run.records("analyses") == []
@@ -198,7 +266,10 @@ def test_server_errors_are_retried_then_reported(emulator: Emulator, tmp_path: P
 
     assert_fails_cleanly(run, "HTTP 503", "retries")
     assert "Retry 2 of 2 in" in run.stderr
-    assert emulator.request_log.total == 3 * 3, "three calls in a row, three tries each"
+    assert emulator.request_log.total == 3 + 3 * 3, (
+        "the token check, then three calls in a row, three tries each"
+    )
+    assert "The token check got no usable answer" in run.stderr
 
 
 @pytest.mark.parametrize(
@@ -218,7 +289,7 @@ def test_answer_that_is_not_json_is_retried_then_reported(
 
     line = assert_fails_cleanly(run, "the answer is", "after 1 retry each")
     assert "Maintenance" not in run.stderr
-    assert vendor.requests == 3 * 2
+    assert vendor.requests == 2 + 3 * 2, "the token check, then three calls, two tries each"
     assert re.search(r"the answer is (an HTML|JSON that breaks)", line)
 
 
@@ -298,7 +369,7 @@ def test_one_error_text_for_every_call_ends_the_run_and_fails_none(
     assert_fails_cleanly(first, "'Доступ запрещён' for 5 calls", "No call was recorded as failed")
     assert first.records("analyses") == []
     assert all(not s["bookmarks"]["analyses"]["failed_call_ids"] for s in first.states)
-    assert denied.requests == 5, "one result query per call, no submission"
+    assert denied.requests == 1 + 5, "the token check, one result query per call, no submission"
 
     emulator.mount(PREFIX, account)  # the account is in order again
     state = first.states[-1] if first.states else None
@@ -309,9 +380,17 @@ def test_one_error_text_for_every_call_ends_the_run_and_fails_none(
 
 
 class RetryLater:
-    """Asks to retry one call in a minute; refuses the token for the others after a moment."""
+    """Asks to retry one call in a minute; refuses the token for the others after a moment,
+    once the token check (the run's first request, about another call) has passed: a token
+    revoked while the run is under way."""
+
+    def __init__(self) -> None:
+        self.checked = False
 
     def handle(self, request: Request) -> Response:
+        if not self.checked and not request.path.endswith("/slow"):
+            self.checked = True
+            return Response.json({"error": CALL_NOT_FOUND}, 404)
         if request.path.endswith("/slow"):
             response = Response.text("busy", 429)
             response.headers["Retry-After"] = "60"
@@ -323,7 +402,7 @@ class RetryLater:
 def test_a_fatal_error_does_not_wait_for_a_retry(emulator: Emulator, tmp_path: Path) -> None:
     config = mount_alovoice(emulator, alovoice_account(1))
     emulator.mount(PREFIX, RetryLater())
-    config["call_ids"] = ["slow", "b"]
+    config["call_ids"] = ["b", "slow"]
 
     started = time.monotonic()
     run = run_tap("tap_alovoice", config, tmp_path, timeout=30)

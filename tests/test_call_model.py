@@ -33,6 +33,9 @@ SECRETS = {
     "postgres": "canary-model-postgres-password-77d2",
 }
 UTILITY = {"target-duckdb": "dbt-duckdb", "target-postgres": "dbt-postgres"}
+# Four Meltano runs and four dbt builds (minutes): `make test-slow`. The rules are pinned on
+# hand-made tables by tests/test_call_model_rules.py, in `make test`.
+pytestmark = pytest.mark.slow
 
 
 @dataclass

@@ -101,9 +101,10 @@ def test_wrong_token_ends_a_run_with_nothing_left_to_collect(
 def test_the_token_check_of_a_run_with_nothing_left_to_collect_passes(
     emulator: Emulator, tmp_path: Path
 ) -> None:
-    """The right token: one result query, about a call collected before, and nothing else."""
+    """The right token: one result query, about a call collected before, and nothing else
+    (its METRIC line too, which `log_details` brings back)."""
     account = alovoice_account(4)
-    config = mount_alovoice(emulator, account)
+    config = mount_alovoice(emulator, account) | {"log_details": True}
     calls = account.call_ids()
     state = settled_state(calls[2:], calls[:2])
 

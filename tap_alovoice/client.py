@@ -33,6 +33,7 @@ from tap_alovoice.kit.retries import (
     describe_failure,
     never_connected,
     retried_in_connection_test,
+    timed_out,
     wait_before_retry,
 )
 from tap_alovoice.kit.stream import KitStream
@@ -124,9 +125,10 @@ class AlovoiceStream(KitStream[str]):
         alovoice knows the call or not, an answer about the call means the token is taken.
         ``validate_response`` raises for a refused token (401, 403, or an error that names the
         token) and for a wrong api_url, and a host that no connection reaches raises once the
-        retries run out: each ends the run with one line. Any other failure may be this one
-        call's (a 5xx, a cut body): the calls are asked about all the same, and the pipeline's
-        own rules decide.
+        retries run out: each ends the run with one line, as does no answer in time in a
+        connection test (which must answer within seconds, not after each call's timeout). Any
+        other failure may be this one call's (a 5xx, a cut body): the calls are asked about all
+        the same, and the pipeline's own rules decide.
         """
         self.logger.info("Checking the token with a result query for call %s", call_id)
         self.stopping.clear()  # a run in this process before may have set it
@@ -134,7 +136,7 @@ class AlovoiceStream(KitStream[str]):
         try:
             self._send_with_retries(request, _context(request))
         except (RetriableAPIError, requests.RequestException) as exc:
-            if never_connected(exc):
+            if never_connected(exc) or (self.testing_connection and timed_out(exc)):
                 raise
             reason = self._trouble(exc, request, self.backoff_max_tries()).reason
             self.logger.warning(

@@ -103,3 +103,4 @@ def test_dbt_postgres_reads_target_postgres_connection_by_default() -> None:
     assert values["user"] == "$TARGET_POSTGRES_USER"
     assert values["password"] == "$TARGET_POSTGRES_PASSWORD"
     assert values["dbname"] == "$TARGET_POSTGRES_DATABASE"
+    assert values["port"] == "$TARGET_POSTGRES_PORT"  # unset, the profile's 5432

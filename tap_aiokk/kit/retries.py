@@ -120,11 +120,23 @@ def failure_chain(exception: object) -> list[BaseException]:
     return chain
 
 
+#: Failures while an answer was coming in: a TLS error behind one (an ``SSLEOFError``) broke a
+#: connection that was made, and is no failed handshake.
+MID_ANSWER = (
+    ProtocolError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
 def never_connected(exception: object) -> bool:
     """Whether the request failed before a connection to the server was made: the host name
     not found, the connection refused or not made in time, or a TLS handshake that failed.
     Nothing was sent, and trying again at once rarely helps."""
-    return any(isinstance(item, NOT_CONNECTED) for item in failure_chain(exception))
+    chain = failure_chain(exception)
+    if any(isinstance(item, MID_ANSWER) for item in chain):
+        return False
+    return any(isinstance(item, NOT_CONNECTED) for item in chain)
 
 
 def timed_out(exception: object) -> bool:
@@ -160,7 +172,8 @@ def describe_failure(exception: object) -> str:  # noqa: PLR0911 (one per kind o
     if exception is None:
         return "unknown failure"
     chain = failure_chain(exception)
-    not_made = _no_connection(chain)
+    mid_answer = any(isinstance(item, MID_ANSWER) for item in chain)
+    not_made = None if mid_answer else _no_connection(chain)
     if not_made is not None:
         return not_made
     if timed_out(exception):

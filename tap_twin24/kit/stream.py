@@ -57,7 +57,7 @@ class KitStream(RESTStream[_T]):
     # The SDK's validate_response retries these and 5xx; other 4xx end the run.
     extra_retry_statuses = (HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT)
     testing_connection = False
-    """True in a connection test (``--test``; ``KitTap.run_connection_test`` sets it): a host
+    """True in a connection test (``--test``; ``KitTap.prepare_connection_test`` sets it): a host
     that cannot be reached, or does not answer in time, is said at once instead of after the
     sync's retries (see ``retries.retried_in_connection_test``)."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import inspect
+import re
 import shutil
 import socket
 import ssl
@@ -24,6 +25,7 @@ import pytest
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.streams import RESTStream
+from urllib3.exceptions import ProtocolError
 
 from tap_aiokk.kit import retries
 from tap_aiokk.kit.stream import SDK_RETRIED, KitStream
@@ -200,10 +202,12 @@ def test_a_certificate_that_is_not_trusted_is_named(self_signed: Path) -> None:
     with loopback_server(handshake) as port:
         failure = failure_of(f"https://127.0.0.1:{port}{SECRET_PATH}")
 
-    assert described(failure) == (
-        "the server's TLS certificate was not accepted (self-signed certificate); is the URL's "
-        "host the one the certificate is for?"
-    )
+    # OpenSSL 3 says "self-signed certificate", 1.1 "self signed certificate".
+    assert re.fullmatch(
+        r"the server's TLS certificate was not accepted \(self.signed certificate\); is the "
+        r"URL's host the one the certificate is for\?",
+        described(failure),
+    ), described(failure)
 
 
 def test_no_connection_in_time_is_told_from_no_answer_in_time() -> None:
@@ -256,6 +260,17 @@ def test_a_dropped_connection_is_named() -> None:
     assert described(failure) == "the connection was dropped before the answer was complete"
     assert not retries.never_connected(failure)
     assert not retries.timed_out(failure)
+
+
+def test_a_tls_connection_cut_while_the_answer_came_is_no_failed_handshake() -> None:
+    """An ``SSLEOFError`` behind a cut body broke a connection that was made: it is said as a
+    cut body, and retried like one, not as a TLS handshake that failed."""
+    eof = ssl.SSLEOFError(8, "EOF occurred in violation of protocol")
+    cut = ProtocolError("Connection broken", eof)
+    failure = requests.exceptions.ChunkedEncodingError(cut)
+
+    assert described(failure) == "the connection broke off while the body was being received"
+    assert not retries.never_connected(failure)
 
 
 # A sync keeps its retries; a connection test gives up at once on a dead host -------------

@@ -15,12 +15,15 @@ So, unless the ``log_details`` setting asks for the SDK's lines:
 - each stream logs its first "Beginning sync" and "Starting ... sync" lines, not their repeats
   for its other contexts: the log still names every stream that runs;
 - ``Progress`` logs the records written so far, per stream, every ``PROGRESS_EVERY`` seconds,
-  and the run's totals at its end.
+  also while none come (an export the server builds, analyses not done yet: a quiet log would
+  look like a hung run), and the run's totals at its end.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 import typing as t
 
@@ -85,7 +88,8 @@ def duration(seconds: float) -> str:
 
 class Progress:
     """The records a run has written, per stream, and a line about them every ``every``
-    seconds (``PROGRESS_EVERY``) while records come. ``clock`` is for tests."""
+    seconds (``PROGRESS_EVERY``): when a record comes after that, or from a heartbeat thread
+    (``beating``) while none does. ``clock`` is for tests."""
 
     def __init__(
         self,
@@ -99,21 +103,52 @@ class Progress:
         self._clock = clock
         self._started = clock()
         self._next = self._started + every
+        self._lock = threading.Lock()
         #: Records written per stream, in the order the streams first sent one.
         self.counts: dict[str, int] = {}
 
     def record(self, stream: str) -> None:
         """One record of ``stream`` was written; log the progress line when it is due."""
         self.counts[stream] = self.counts.get(stream, 0) + 1
-        now = self._clock()
-        if now >= self._next:
+        if self._clock() >= self._next:
+            self.tick()
+
+    def tick(self) -> bool:
+        """Log the progress line if one is due; whether it did. The heartbeat calls it too, so
+        the lock keeps two threads from logging the same line."""
+        with self._lock:
+            now = self._clock()
+            if now < self._next:
+                return False
             self._next = now + self._every
-            self._logger.info("%s", self.line(now))
+            line = self.line(now)
+        self._logger.info("%s", line)
+        return True
+
+    @contextlib.contextmanager
+    def beating(self) -> t.Iterator[None]:
+        """A daemon thread that ticks while the body runs (the sync), and stops with it."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(min(self._every, 1.0)):
+                self.tick()
+
+        thread = threading.Thread(target=beat, name="progress", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     def line(self, now: float | None = None) -> str:
         """``1,234 records so far (analyses 300, fragments 934), 2 min 30 s``."""
         took = duration((self._clock() if now is None else now) - self._started)
-        return f"{self.total:,} records so far ({self.per_stream()}), {took}"
+        counts = dict(self.counts)  # a copy: the sync's thread may add a stream meanwhile
+        if not counts:
+            return f"no records yet, {took}"
+        return f"{sum(counts.values()):,} records so far ({_per_stream(counts)}), {took}"
 
     def summary(self) -> str:
         """``done: 1,234 records in 2 min 30 s: analyses 300, fragments 934``."""
@@ -127,4 +162,8 @@ class Progress:
         return sum(self.counts.values())
 
     def per_stream(self) -> str:
-        return ", ".join(f"{stream} {count:,}" for stream, count in self.counts.items())
+        return _per_stream(self.counts)
+
+
+def _per_stream(counts: t.Mapping[str, int]) -> str:
+    return ", ".join(f"{stream} {count:,}" for stream, count in counts.items())

@@ -123,6 +123,13 @@ class KitTap(Tap):
         if context is not None:
             context.meta[PROGRESS] = self.progress
 
+    @override
+    def sync_all(self) -> None:
+        """The SDK's sync, with a progress line every ``PROGRESS_EVERY`` seconds even while no
+        record comes (see ``logs.Progress``)."""
+        with self.progress.beating():
+            super().sync_all()
+
     @property
     def log_details(self) -> bool:
         """Whether the run logs what the SDK logs: every request's metrics, every child sync."""

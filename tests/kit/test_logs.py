@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import typing as t
 
 import pytest
@@ -111,6 +112,54 @@ def test_the_default_interval_is_30_seconds(clock: Clock, caplog: pytest.LogCapt
     clock.now += 0.5
     progress.record("calls")
     assert progress_lines(caplog) == ["2 records so far (calls 2), 30 s"]
+
+
+def test_a_progress_line_comes_while_no_record_does(
+    progress: Progress, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The heartbeat's tick: an export the server builds for minutes is no silent log."""
+    assert progress.tick() is False
+    clock.now += 30.0
+    assert progress.tick() is True
+    clock.now += 29.0
+    assert progress.tick() is False
+    progress.record("dialogs")
+    clock.now += 1.0
+    assert progress.tick() is True
+    assert progress_lines(caplog) == [
+        "no records yet, 30 s",
+        "1 records so far (dialogs 1), 1 min 0 s",
+    ]
+
+
+def test_a_record_and_the_heartbeat_due_together_log_one_line(
+    progress: Progress, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock.now += 30.0
+    progress.record("calls")
+    assert progress.tick() is False
+    assert progress_lines(caplog) == ["1 records so far (calls 1), 30 s"]
+
+
+def test_the_heartbeat_runs_while_the_sync_does_and_stops_with_it(progress: Progress) -> None:
+    """`KitTap.sync_all` syncs inside `beating`: the thread is there during, gone after."""
+    with progress.beating():
+        during = [t.name for t in threading.enumerate()]
+    assert "progress" in during
+    assert "progress" not in [t.name for t in threading.enumerate()]
+
+
+def test_a_tap_syncs_with_the_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sync_all` is the SDK's public method the kit wraps; a tap's sync runs inside `beating`."""
+    seen: list[bool] = []
+    monkeypatch.setattr(
+        "singer_sdk.tap_base.Tap.sync_all",
+        lambda self: seen.append("progress" in [t.name for t in threading.enumerate()]),  # noqa: ARG005
+    )
+    TapAiokk(
+        config={"api_url": "https://example.com", "token": "canary-heartbeat-token"}
+    ).sync_all()
+    assert seen == [True]
 
 
 def test_the_summary_gives_the_totals_per_stream(progress: Progress, clock: Clock) -> None:

@@ -26,7 +26,7 @@ from singer_sdk.tap_base import CliTestOptionValue
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
 from typing_extensions import override
 
-from .logs import Progress, quiet_metrics, quiet_sync_lines
+from .logs import Progress, heartbeat, quiet_metrics, quiet_sync_lines
 from .redaction import host_of, redact_secrets
 from .retries import (
     ONE_LINE_FAILURES,
@@ -122,13 +122,6 @@ class KitTap(Tap):
         context = click.get_current_context(silent=True)
         if context is not None:
             context.meta[PROGRESS] = self.progress
-
-    @override
-    def sync_all(self) -> None:
-        """The SDK's sync, with a progress line every ``PROGRESS_EVERY`` seconds even while no
-        record comes (see ``logs.Progress``)."""
-        with self.progress.beating():
-            super().sync_all()
 
     @property
     def log_details(self) -> bool:
@@ -276,15 +269,22 @@ class KitTap(Tap):
 
     @classmethod
     def invoke(cls, *args: t.Any, **kwargs: t.Any) -> None:
-        """Run a sync; end any failure a user can act on with one line and exit code 1."""
+        """Run a sync, with a progress line every 30 s of it (``logs.heartbeat``); end any
+        failure a user can act on with one line and exit code 1."""
         try:
             context = click.get_current_context(silent=True)
             if context is not None and context.meta.get(SCHEMAS_ONLY):
                 cls.write_catalog_schemas(kwargs.get("config"), kwargs.get("catalog"))
                 return
-            super().invoke(*args, **kwargs)
-            progress = context.meta.get(PROGRESS) if context is not None else None
-            if isinstance(progress, Progress):
+
+            def find() -> Progress | None:
+                progress = context.meta.get(PROGRESS) if context is not None else None
+                return progress if isinstance(progress, Progress) else None
+
+            with heartbeat(find):
+                super().invoke(*args, **kwargs)
+            progress = find()
+            if progress is not None:
                 cls.logger.info("%s", progress.summary())
         except RUN_ERRORS as exc:
             cls.fail(cls.failure_line(exc))

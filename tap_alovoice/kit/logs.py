@@ -88,8 +88,8 @@ def duration(seconds: float) -> str:
 
 class Progress:
     """The records a run has written, per stream, and a line about them every ``every``
-    seconds (``PROGRESS_EVERY``): when a record comes after that, or from a heartbeat thread
-    (``beating``) while none does. ``clock`` is for tests."""
+    seconds (``PROGRESS_EVERY``): when a record comes after that, or from the ``heartbeat``
+    thread while none does. ``clock`` is for tests."""
 
     def __init__(
         self,
@@ -125,23 +125,6 @@ class Progress:
         self._logger.info("%s", line)
         return True
 
-    @contextlib.contextmanager
-    def beating(self) -> t.Iterator[None]:
-        """A daemon thread that ticks while the body runs (the sync), and stops with it."""
-        stop = threading.Event()
-
-        def beat() -> None:
-            while not stop.wait(min(self._every, 1.0)):
-                self.tick()
-
-        thread = threading.Thread(target=beat, name="progress", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
-
     def line(self, now: float | None = None) -> str:
         """``1,234 records so far (analyses 300, fragments 934), 2 min 30 s``."""
         took = duration((self._clock() if now is None else now) - self._started)
@@ -167,3 +150,28 @@ class Progress:
 
 def _per_stream(counts: t.Mapping[str, int]) -> str:
     return ", ".join(f"{stream} {count:,}" for stream, count in counts.items())
+
+
+@contextlib.contextmanager
+def heartbeat(find: t.Callable[[], Progress | None], every: float = 1.0) -> t.Iterator[None]:
+    """A daemon thread that asks the run's ``Progress`` (``find``: None until the tap is built)
+    for its line every ``every`` seconds while the body runs, and stops with it.
+
+    ``KitTap.invoke`` runs the sync inside it: the SDK's ``sync_all`` is final, and the tap is
+    built inside the SDK's ``invoke``, so the thread finds the run's ``Progress`` when it can.
+    """
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            progress = find()
+            if progress is not None:
+                progress.tick()
+
+    thread = threading.Thread(target=beat, name="progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()

@@ -17,6 +17,7 @@ from tap_alovoice.kit.logs import (
     FirstSyncLines,
     Progress,
     duration,
+    heartbeat,
     quiet_sync_lines,
 )
 from tap_alovoice.kit.writer import OneSchemaWriter
@@ -141,25 +142,39 @@ def test_a_record_and_the_heartbeat_due_together_log_one_line(
     assert progress_lines(caplog) == ["1 records so far (calls 1), 30 s"]
 
 
-def test_the_heartbeat_runs_while_the_sync_does_and_stops_with_it(progress: Progress) -> None:
-    """`KitTap.sync_all` syncs inside `beating`: the thread is there during, gone after."""
-    with progress.beating():
-        during = [t.name for t in threading.enumerate()]
-    assert "progress" in during
-    assert "progress" not in [t.name for t in threading.enumerate()]
+def test_the_heartbeat_ticks_the_runs_progress_until_the_sync_ends(
+    progress: Progress, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The thread finds the run's Progress once the tap is built (None before), logs its line
+    when due, and is gone when the body ends."""
+    found: list[Progress | None] = [None]
+    ticked = threading.Event()
+
+    def find() -> Progress | None:
+        if found[0] is not None:
+            ticked.set()
+        return found[0]
+
+    clock.now += 30.0
+    with heartbeat(find, every=0.01):
+        assert "progress" in [thread.name for thread in threading.enumerate()]
+        found[0] = progress
+        assert ticked.wait(10)
+    assert "progress" not in [thread.name for thread in threading.enumerate()]
+    assert progress_lines(caplog) == ["no records yet, 30 s"]
 
 
-def test_a_tap_syncs_with_the_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`sync_all` is the SDK's public method the kit wraps; a tap's sync runs inside `beating`."""
+def test_a_tap_syncs_inside_the_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's `sync_all` is final: `KitTap.invoke` runs the SDK's `invoke` inside it."""
     seen: list[bool] = []
-    monkeypatch.setattr(
-        "singer_sdk.tap_base.Tap.sync_all",
-        lambda self: seen.append("progress" in [t.name for t in threading.enumerate()]),  # noqa: ARG005
-    )
-    TapAiokk(
-        config={"api_url": "https://example.com", "token": "canary-heartbeat-token"}
-    ).sync_all()
+
+    def invoke(*args: object, **kwargs: object) -> None:  # noqa: ARG001 (its signature)
+        seen.append("progress" in [thread.name for thread in threading.enumerate()])
+
+    monkeypatch.setattr("singer_sdk.tap_base.Tap.invoke", invoke)
+    TapAiokk.invoke()
     assert seen == [True]
+    assert "progress" not in [thread.name for thread in threading.enumerate()]
 
 
 def test_the_summary_gives_the_totals_per_stream(progress: Progress, clock: Clock) -> None:

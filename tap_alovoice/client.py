@@ -36,7 +36,7 @@ from tap_alovoice.kit.retries import (
     timed_out,
     wait_before_retry,
 )
-from tap_alovoice.kit.stream import KitStream
+from tap_alovoice.kit.stream import SDK_RETRIED, KitStream
 from tap_alovoice.retries import Trouble, may_have_arrived
 
 if t.TYPE_CHECKING:
@@ -45,16 +45,6 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams.rest import HTTPRequest
 
     Send = t.Callable[[requests.PreparedRequest, Context | None], requests.Response]
-
-# What the SDK's request_decorator retries.
-RETRIED = (
-    ConnectionResetError,
-    RetriableAPIError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ConnectionError,
-    requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
-)
 
 
 class TokenRefusedError(FatalAPIError):
@@ -254,7 +244,7 @@ class AlovoiceStream(KitStream[str]):
                 tries += 1
                 try:
                     return func(request, context)
-                except RETRIED as exc:
+                except SDK_RETRIED as exc:  # what the SDK's request_decorator retries
                     if tries >= self.backoff_max_tries() or self._not_retried(exc):
                         raise
                     wait = self.backoff_jitter(waits.send(exc))

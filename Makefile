@@ -112,6 +112,7 @@ chaos: .venv
 docs: .venv
 	$(UV) run --no-sync python -m tools.readme_table
 	$(UV) run --no-sync python -m tools.plugin_definitions
+	$(UV) run --no-sync python -m tools.personal_data_table
 
 # The wheel and the sdist of the three taps, in dist/ (RELEASING.md).
 dist: | $(UV)

@@ -22,10 +22,12 @@ import click
 import requests
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
+from singer_sdk.mapper import PluginMapper
 from singer_sdk.tap_base import CliTestOptionValue
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
 from typing_extensions import override
 
+from . import personal_data
 from .logs import Progress, heartbeat, quiet_metrics, quiet_sync_lines
 from .redaction import host_of, redact_secrets
 from .retries import (
@@ -198,9 +200,42 @@ class KitTap(Tap):
         ]
         if not errors:
             errors = self.setting_errors(self.config)
+            batches = self.config.get("batch_config") is not None
+            errors += personal_data.setting_errors(self.config, batches=batches)
         if errors and raise_errors:
             raise ConfigValidationError("Config validation failed", errors=errors)
         return errors
+
+    def personal_fields(self) -> dict[str, dict[str, personal_data.Kind]]:
+        """The fields each stream marks as personal data (``personal_data.mark``)."""
+        fields = {
+            name: personal_data.fields_of(stream.schema) for name, stream in self.streams.items()
+        }
+        return {name: found for name, found in fields.items() if found}
+
+    @override
+    def setup_mapper(self) -> None:
+        """The SDK's mapper, with the maps of ``personal_data`` merged into the user's
+        ``stream_maps`` (see ``personal_data``); with ``keep``, the SDK's mapper as it is."""
+        masking = personal_data.Masking(self.config)
+        fields = self.personal_fields()
+        if not any(masking.masked(kind) for found in fields.values() for kind in found.values()):
+            super().setup_mapper()
+            return
+        batches = self.config.get("batch_config") is not None
+        errors = personal_data.setting_errors(self.config, batches=batches)
+        try:
+            user_maps = self.config.get("stream_maps") or {}
+            maps = personal_data.stream_maps(user_maps, fields, masking)
+        except ValueError as exc:
+            errors.append(str(exc))
+        if errors:
+            raise ConfigValidationError("Config validation failed", errors=errors)
+        self.mapper = PluginMapper(
+            plugin_config={**self.config, "stream_maps": maps}, logger=self.logger
+        )
+        self.mapper.register_raw_streams_from_catalog(self.catalog)
+        personal_data.install(self.mapper, masking)
 
     def state_errors(self, state: t.Mapping[str, t.Any]) -> list[str]:  # noqa: ARG002 (a hook)
         """What is wrong with this tap's own bookmarks in a state of the right shape: reasons,

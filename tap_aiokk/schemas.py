@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
+from tap_aiokk.kit.personal_data import Kind, mark
+
 _TIMESTAMP = "RFC 3339, UTC."
 
 
@@ -20,8 +22,14 @@ DIALOG = th.PropertiesList(
     th.Property("dialog_id", th.IntegerType, required=True, description="call.dialogId"),
     th.Property("created_at", th.DateTimeType, description=f"call.created_at. {_TIMESTAMP}"),
     th.Property("call_date", th.DateTimeType, description=f"call.date. {_TIMESTAMP}"),
-    th.Property("caller_id", th.StringType, description="call.callerId, as displayed"),
-    th.Property("caller_id_clean", th.StringType, description="call.callerIdClean, digits"),
+    th.Property(
+        "caller_id", th.StringType, description=mark(Kind.PHONE, "call.callerId, as displayed.")
+    ),
+    th.Property(
+        "caller_id_clean",
+        th.StringType,
+        description=mark(Kind.PHONE, "call.callerIdClean, digits."),
+    ),
     th.Property(
         "call_type",
         th.IntegerType,
@@ -30,7 +38,7 @@ DIALOG = th.PropertiesList(
     th.Property("duration_sec", th.IntegerType),
     th.Property("duration_min", th.IntegerType),
     th.Property("operator_id", th.IntegerType),
-    th.Property("operator_name", th.StringType, description="operator.fullName"),
+    th.Property("operator_name", th.StringType, description=mark(Kind.NAME, "operator.fullName.")),
     th.Property("operator_extension", th.IntegerType, description="operator.intNum"),
     th.Property("department_id", th.StringType, description="operator.departmentId"),
     th.Property("department_name", th.StringType),
@@ -41,7 +49,7 @@ DIALOG = th.PropertiesList(
         th.DateTimeType,
         description=f"analytics.finishDate, read in the `timezone` setting. {_TIMESTAMP}",
     ),
-    th.Property("summary", th.StringType),
+    th.Property("summary", th.StringType, description=mark(Kind.TEXT, "analytics.summary.")),
     th.Property("languages", json_list("Language codes, as a list of text")),
     th.Property("client_loyalty_grade", th.IntegerType, description="1..10"),
     th.Property("client_loyalty_description", th.StringType),

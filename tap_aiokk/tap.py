@@ -10,6 +10,7 @@ from singer_sdk import typing as th
 
 from tap_aiokk.bookmark import STATE_KEY
 from tap_aiokk.client import describe_export
+from tap_aiokk.kit import personal_data
 from tap_aiokk.kit.cli import main as run_cli
 from tap_aiokk.kit.settings import RENAMED, backoff_setting, log_details_setting, url_error
 from tap_aiokk.kit.state import bookmarks_of, shown
@@ -109,6 +110,7 @@ class TapAiokk(KitTap):
         ),
         backoff_setting(2000),
         log_details_setting(),
+        *personal_data.settings(),
     ).to_dict()
 
     def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
+from tap_alovoice.kit.personal_data import Kind, mark
+
 _COLLECTED = th.Property(
     "collected_at",
     th.DateTimeType,
@@ -23,7 +25,9 @@ ANALYSIS = th.PropertiesList(
     ),
     th.Property("aicallid", th.StringType, description="alovoice's id of the analysis"),
     th.Property("begin_time", th.DateTimeType, description="begin_time. RFC 3339, UTC."),
-    th.Property("stereoaudio", th.StringType, description="Path of the stereo recording"),
+    th.Property(
+        "stereoaudio", th.StringType, description=mark(Kind.RECORDING, "The stereo recording.")
+    ),
     th.Property("error", th.StringType, description="alovoice's text, for failed calls"),
     th.Property("fragment_count", th.IntegerType, description="Transcript fragments (stalk)"),
     th.Property("tag_count", th.IntegerType, description="Tags, matched or not"),
@@ -37,7 +41,7 @@ FRAGMENT = th.PropertiesList(
     th.Property("begin_ms", th.IntegerType, description="Offset from the call's start"),
     th.Property("end_ms", th.IntegerType, description="Offset from the call's start"),
     th.Property("direction", th.StringType, description="operator or client"),
-    th.Property("text", th.StringType),
+    th.Property("text", th.StringType, description=mark(Kind.TEXT, "What was said.")),
     _COLLECTED,
 ).to_dict()
 
@@ -51,7 +55,9 @@ TAG = th.PropertiesList(
     th.Property("tag_type", th.StringType, description="e.g. rule"),
     th.Property("begin_ms", th.IntegerType, description="Of the matching fragment"),
     th.Property("end_ms", th.IntegerType, description="Of the matching fragment"),
-    th.Property("match_text", th.StringType, description="The words that matched"),
+    th.Property(
+        "match_text", th.StringType, description=mark(Kind.TEXT, "The words that matched.")
+    ),
     th.Property("fragment_id", th.StringType, description="The matching fragment"),
     _COLLECTED,
 ).to_dict()

@@ -10,6 +10,7 @@ from singer_sdk import typing as th
 from tap_alovoice.calls import CallListError, configured_call_ids
 from tap_alovoice.client import AlovoiceStream
 from tap_alovoice.describe import describe_request
+from tap_alovoice.kit import personal_data
 from tap_alovoice.kit.cli import main as run_cli
 from tap_alovoice.kit.settings import RENAMED, backoff_setting, log_details_setting, url_error
 from tap_alovoice.kit.tap import KitTap
@@ -136,6 +137,7 @@ class TapAlovoice(KitTap):
         ),
         backoff_setting(1000),
         log_details_setting(),
+        *personal_data.settings(),
     ).to_dict()
 
     def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from singer_sdk import typing as th
 
+from tap_twin24.kit.personal_data import Kind, mark
+
 _UTC = "RFC 3339, UTC."
 
 CALL = th.PropertiesList(
@@ -27,7 +29,7 @@ CALL = th.PropertiesList(
     th.Property("botId", th.StringType),
     th.Property("botName", th.StringType),
     th.Property("dialogId", th.StringType),
-    th.Property("phone", th.StringType, description="Client's phone number."),
+    th.Property("phone", th.StringType, description=mark(Kind.PHONE, "Client's phone number.")),
     th.Property("shortNumber", th.StringType, description="Short number, for SIP telephony."),
     th.Property("regionId", th.IntegerType, description="Region of the client's number."),
     th.Property("timezone", th.IntegerType, description="UTC offset of the client's number, h."),
@@ -35,18 +37,22 @@ CALL = th.PropertiesList(
     th.Property("transferredToOperator", th.BooleanType),
     th.Property("dialogResults", th.StringType, description="The script's confirmation result."),
     th.Property("nps", th.StringType, description="The script's NPS result."),
-    th.Property("messagesAsString", th.StringType, description="The whole transcript as text."),
-    th.Property("recordPath", th.StringType, description="URL of the audio recording."),
+    th.Property(
+        "messagesAsString", th.StringType, description=mark(Kind.TEXT, "The whole transcript.")
+    ),
+    th.Property("recordPath", th.StringType, description=mark(Kind.RECORDING, "URL of the audio.")),
     th.Property("linkToLog", th.StringType),
-    th.Property("externalId", th.StringType, description="Client info given at upload."),
-    th.Property("additional", th.StringType, description="Client info given at upload."),
+    th.Property("externalId", th.StringType, description=mark(Kind.CLIENT_ID, "Given at upload.")),
+    th.Property(
+        "additional", th.StringType, description=mark(Kind.TEXT, "Client info given at upload.")
+    ),
 ).to_dict()
 
 CALL_MESSAGE = th.PropertiesList(
     th.Property("call_id", th.StringType, required=True),
     th.Property("position", th.IntegerType, required=True, description="1 for the first line."),
     th.Property("author", th.StringType, description="robot or user."),
-    th.Property("text", th.StringType),
+    th.Property("text", th.StringType, description=mark(Kind.TEXT, "What was said.")),
     th.Property("created_at", th.DateTimeType, description=f"When the line was spoken. {_UTC}"),
     th.Property("call_updated_at", th.DateTimeType, description=f"The call's updatedAt. {_UTC}"),
 ).to_dict()

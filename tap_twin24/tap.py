@@ -9,6 +9,7 @@ from singer_sdk import typing as th
 
 from tap_twin24.auth import Twin24Authenticator
 from tap_twin24.client import Twin24Stream, describe_request
+from tap_twin24.kit import personal_data
 from tap_twin24.kit.cli import main as run_cli
 from tap_twin24.kit.settings import RENAMED, backoff_setting, log_details_setting, url_error
 from tap_twin24.kit.state import bookmarks_of
@@ -149,6 +150,7 @@ class TapTwin24(KitTap):
         ),
         backoff_setting(1000),
         log_details_setting(),
+        *personal_data.settings(),
     ).to_dict()
 
     def setting_errors(self, config: t.Mapping[str, t.Any]) -> list[str]:

@@ -6,7 +6,10 @@ the emulator's accounts changed in between (twin24 calls updated, some with a sh
 aiokk dialogs re-analysed; alovoice calls added). Each mart is then compared, key by key, with
 what the emulator serves now: stale rows the loaders keep must not reach the marts.
 
-The checks are written once (`MartChecks`) and run per loader by a class of its own.
+The checks are written once (`MartChecks`) and run per loader by a class of its own. With
+`personal_data` set to hash or drop (from the environment only, as a user sets it in `.env`),
+one run and one build: the model builds, and no phone number, name or transcript line the
+emulator served is in any table of the warehouse (`MaskedMartChecks`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,13 @@ import pytest
 from tests.emulator import Emulator
 from tests.helpers.call_model_truth import Call, MartTruth, mart_truth
 from tests.helpers.meltano_project import Accounts, install, run_all
+from tests.helpers.personal_values import (
+    aiokk_values,
+    alovoice_values,
+    found_in,
+    searchable,
+    twin24_values,
+)
 
 POSTGRES = {"host": "127.0.0.1", "port": "5432", "user": "postgres", "dbname": "test"}
 SECRETS = {
@@ -31,6 +41,7 @@ SECRETS = {
     "email": "model@twin24.example",
     "password": "canary-model-password-9b1f",
     "postgres": "canary-model-postgres-password-77d2",
+    "personal_data_key": "canary-model-personal-data-key-3f81",
 }
 UTILITY = {"target-duckdb": "dbt-duckdb", "target-postgres": "dbt-postgres"}
 # Four Meltano runs and four dbt builds (minutes): `make test-slow`. The rules are pinned on
@@ -49,6 +60,10 @@ class Built:
     """dbt's own log and artifacts (compiled SQL, run results)."""
     stale_lines: int
     """twin24 transcript lines in the loader's table that no current version of a call has."""
+    warehouse: str
+    """Every value of every table the loader and dbt wrote, as text."""
+    served: set[str]
+    """The personal values the emulator served (tests.helpers.personal_values)."""
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +118,8 @@ def built(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> t.Iterator[Built]:
     loader: str = request.cls.loader
-    workdir = tmp_path_factory.mktemp(loader)
+    mode: str = request.cls.personal_data
+    workdir = tmp_path_factory.mktemp(f"{loader}-{mode}")
     env = {
         "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
         # dbt's compiled SQL, partial-parse file and logs, apart from other runs of the model.
@@ -147,8 +163,8 @@ def built(
     logs = []
     with Emulator() as emulator:
         accounts.mount(emulator)
-        env |= accounts.settings(emulator)
-        for number in (1, 2):
+        env |= accounts.settings(emulator) | personal_data_settings(mode)
+        for number in range(1, request.cls.runs + 1):
             if number == 2:
                 accounts.change(0.1)
             log = workdir / f"run-{number}.log"
@@ -160,13 +176,46 @@ def built(
     dbt_output = [path.read_text(encoding="utf-8") for path in dbt_files]
     if connection is None:
         connection = duckdb.connect(str(workdir / "warehouse.duckdb"), read_only=True)
+    served = (
+        aiokk_values(accounts.aiokk.truth())
+        | twin24_values(accounts.twin24)
+        | alovoice_values(accounts.alovoice)
+    )
     try:
         (stale_lines,) = connection.execute(stale).fetchone()
         marts = read_marts(connection, model)
-        yield Built(loader, mart_truth(accounts), marts, logs, dbt_output, stale_lines)
+        warehouse = warehouse_text(connection, schema if loader == "target-postgres" else None)
+        truth = mart_truth(accounts)
+        yield Built(loader, truth, marts, logs, dbt_output, stale_lines, warehouse, served)
     finally:
         if loader == "target-duckdb":
             connection.close()
+
+
+def personal_data_settings(mode: str) -> dict[str, str]:
+    """`personal_data` for the three taps, as variables (the key, too, only there)."""
+    if mode == "keep":
+        return {}
+    env = {}
+    for tap in ("TAP_AIOKK", "TAP_TWIN24", "TAP_ALOVOICE"):
+        env[f"{tap}_PERSONAL_DATA"] = mode
+        if mode == "hash":
+            env[f"{tap}_PERSONAL_DATA_KEY"] = SECRETS["personal_data_key"]
+    return env
+
+
+def warehouse_text(connection: t.Any, prefix: str | None) -> str:
+    """Every row of every table in the schemas starting with `prefix` (all, if None)."""
+    tables = connection.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables"
+        " WHERE table_schema NOT IN ('information_schema', 'pg_catalog')"
+    ).fetchall()
+    rows = []
+    for schema, table in tables:
+        if prefix is None or schema.startswith(prefix):
+            rows += connection.execute(f'SELECT * FROM "{schema}"."{table}"').fetchall()
+    assert rows, "the warehouse is empty"
+    return "\n".join(str(row) for row in rows)
 
 
 def drop(connection: t.Any, *schemas: str) -> None:
@@ -181,18 +230,28 @@ def keyed(rows: list[dict[str, t.Any]], key: str) -> dict[str, dict[str, t.Any]]
     return found
 
 
+def assert_built(built: Built) -> None:
+    for log in built.logs:
+        done = re.findall(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", log)
+        assert done, log[-3000:]
+        passed, warned, errors, skipped = map(int, done[-1])
+        assert (warned, errors, skipped) == (0, 0, 0), log[-3000:]
+        assert passed >= 11 + 30, "models and dbt tests are missing"  # 11 models, 30+ tests
+
+
 class MartChecks:
     """Every check, for the loader of the class that runs them."""
 
     loader: str
+    personal_data = "keep"
+    runs = 2
 
     def test_dbt_build_ran_every_model_and_test_and_passed(self, built: Built) -> None:
-        for log in built.logs:
-            done = re.findall(r"Done\. PASS=(\d+) WARN=(\d+) ERROR=(\d+) SKIP=(\d+)", log)
-            assert done, log[-3000:]
-            passed, warned, errors, skipped = map(int, done[-1])
-            assert (warned, errors, skipped) == (0, 0, 0), log[-3000:]
-            assert passed >= 11 + 30, "models and dbt tests are missing"  # 11 models, 30+ tests
+        assert_built(built)
+
+    def test_the_personal_values_served_are_in_the_warehouse(self, built: Built) -> None:
+        """With keep: which shows the search of MaskedMartChecks finds them."""
+        assert len(found_in(built.warehouse, built.served)) == len(searchable(built.served))
 
     def test_calls_hold_every_served_call_once_with_its_values(self, built: Built) -> None:
         """Start times in UTC (aiokk's local call.date converted), durations, statuses, costs."""
@@ -252,3 +311,48 @@ class TestOnDuckDB(MartChecks):
 
 class TestOnPostgres(MartChecks):
     loader = "target-postgres"
+
+
+class MaskedMartChecks:
+    """With personal_data set: one run, one build."""
+
+    loader: str
+    personal_data: str
+    runs = 1
+
+    def test_dbt_build_ran_every_model_and_test_and_passed(self, built: Built) -> None:
+        assert_built(built)
+
+    def test_no_personal_value_served_is_in_any_table(self, built: Built) -> None:
+        assert len(searchable(built.served)) > 100
+        assert found_in(built.warehouse, built.served) == []
+
+    def test_every_call_line_and_measure_is_there_without_text(self, built: Built) -> None:
+        calls = keyed(built.marts["calls"], "call_key")
+        assert set(calls) == set(built.truth.calls)
+        lines = keyed(built.marts["call_transcript_lines"], "line_key")
+        assert set(lines) == set(built.truth.lines)
+        assert {row["text"] for row in lines.values()} == {None}
+        quality = keyed(built.marts["call_quality"], "quality_key")
+        assert set(quality) == set(built.truth.quality)
+
+    def test_no_secret_in_the_output(self, built: Built) -> None:
+        text = "".join(built.logs + built.dbt_output) + built.warehouse
+        for secret in SECRETS.values():
+            if "canary" in secret:
+                assert secret not in text
+
+
+class TestHashedOnDuckDB(MaskedMartChecks):
+    loader = "target-duckdb"
+    personal_data = "hash"
+
+
+class TestHashedOnPostgres(MaskedMartChecks):
+    loader = "target-postgres"
+    personal_data = "hash"
+
+
+class TestDroppedOnDuckDB(MaskedMartChecks):
+    loader = "target-duckdb"
+    personal_data = "drop"

@@ -323,9 +323,10 @@ class MaskedMartChecks:
     def test_dbt_build_ran_every_model_and_test_and_passed(self, built: Built) -> None:
         assert_built(built)
 
-    def test_no_personal_value_served_is_in_any_table(self, built: Built) -> None:
+    def test_no_personal_value_served_is_in_any_table_or_log(self, built: Built) -> None:
         assert len(searchable(built.served)) > 100
         assert found_in(built.warehouse, built.served) == []
+        assert found_in("".join(built.logs + built.dbt_output), built.served) == []
 
     def test_every_call_line_and_measure_is_there_without_text(self, built: Built) -> None:
         calls = keyed(built.marts["calls"], "call_key")

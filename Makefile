@@ -84,7 +84,8 @@ bench: .venv
 	$(UV) run --no-sync python -m bench.shards_speed
 
 # `meltano run` of each tap into target-duckdb and target-postgres on large emulated accounts,
-# against the tap alone and a bulk-load floor (needs Postgres at 127.0.0.1:5432; see README).
+# against the tap alone and a bulk-load floor (needs Postgres at 127.0.0.1:5432; see
+# docs/performance.md).
 bench-pipeline: .venv
 	$(UV) run --no-sync python -m bench.pipeline
 
@@ -92,7 +93,7 @@ bench-pipeline: .venv
 demo: .venv
 	$(UV) run --no-sync python -m tools.demo
 
-# README, "Scaling out": the shards of meltano.yml started together, their state in Postgres,
+# docs/scaling-out.md: the shards of meltano.yml started together, their state in Postgres,
 # one of them killed and resumed; and the Dagster example, in a virtual environment of its own,
 # running one shard.
 examples/dagster/.venv: examples/dagster/requirements.txt | $(UV)
@@ -107,8 +108,8 @@ scale-out: .venv examples/dagster/.venv
 chaos: .venv
 	$(UV) run --no-sync python -m tests.chaos
 
-# Rewrites the README's settings tables, the Meltano Hub definitions and meltano.yml's extractors
-# from each tap's --about; tests fail when they drift.
+# Rewrites the settings tables of the taps' READMEs (tap_*/README.md), the Meltano Hub
+# definitions and meltano.yml's extractors from each tap's --about; tests fail when they drift.
 docs: .venv
 	$(UV) run --no-sync python -m tools.readme_table
 	$(UV) run --no-sync python -m tools.plugin_definitions

@@ -2,7 +2,7 @@
 
 `one job` runs tap-twin24 then tap-aiokk into target-postgres, one after the other, as the
 `calls-to-postgres` job does; `four shards` runs meltano.yml's two twin24 and two aiokk shards
-at once (README, "Scaling out"), timed apart from its tables step, which is timed too. Both
+at once (docs/scaling-out.md), timed apart from its tables step, which is timed too. Both
 load from an empty database of their own, with Meltano's system database in Postgres, against
 the loopback emulator, which answers as fast as it can: the vendors' rate limits, which shards
 share, are not in these figures.

@@ -1,10 +1,11 @@
-"""The call model's Meltano utilities, and the README's "Running it" commands, as written.
+"""The call model's Meltano utilities, and docs/call-model.md's "Running it" commands, as written.
 
 transform/meltano/ holds the dbt-duckdb and dbt-postgres definitions a project of its own adds
 with `meltano add --from-ref`; this project's meltano.yml holds the same entries. Their pins are
-transform/requirements/'s. The README's "Running it" block runs from bash in this project (load
-Postgres from the emulator and build the model in one `meltano run`, settings from a `.env`
-written from Quick start's block); tests/test_own_project.py runs the model in a new project.
+transform/requirements/'s. The "Running it" block runs from bash in this project (load Postgres
+from the emulator and build the model in one `meltano run`, settings from a `.env` written from
+docs/this-project.md's "Your own accounts" block); tests/test_own_project.py runs the model in a
+new project (the README's "In a project of your own").
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from tests.helpers.call_model_truth import mart_truth
 from tests.helpers.hermetic import clean_environ
 from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, install, project_copy
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
-from tests.test_readme_commands import Block, readme_blocks, run_bash
-from tests.test_readme_commands import env_file_block as quick_start_env
+from tests.test_readme_commands import DOCS, Block, document_blocks, run_bash
+from tests.test_readme_commands import env_file_block as own_accounts_env
 from tools.pins import requirements
 
 if t.TYPE_CHECKING:
@@ -32,7 +33,7 @@ if t.TYPE_CHECKING:
 
 TRANSFORM = PROJECT_ROOT / "transform"
 UTILITIES = ("dbt-duckdb", "dbt-postgres")
-SECTION, RUNNING = "The call model", "Running it"
+PAGE, RUNNING = DOCS / "call-model.md", "Running it"
 
 
 def definition(name: str) -> dict[str, t.Any]:
@@ -79,12 +80,9 @@ def test_the_model_reads_the_settings_meltano_passes(name: str) -> None:
 
 
 def blocks() -> list[Block]:
-    found = [
-        block
-        for block in readme_blocks((PROJECT_ROOT / "README.md").read_text(encoding="utf-8"))
-        if block.section == SECTION and block.lang == "bash"
-    ]
-    assert found and all(b.subsection == RUNNING for b in found), "no block to run"
+    """The page's ```bash blocks: all under "Running it"."""
+    found = [block for block in document_blocks(PAGE) if block.lang == "bash"]
+    assert found and all(b.section == RUNNING for b in found), "no block to run"
     return found
 
 
@@ -94,8 +92,8 @@ def this_project_block() -> Block:
 
 
 def test_every_block_of_the_section_is_run_below() -> None:
-    """One block: "In a project of your own" runs the model in a project of your own
-    (tests/test_own_project.py)."""
+    """One block: the README's "In a project of your own" runs the model in a project of your
+    own (tests/test_own_project.py)."""
     assert len(blocks()) == 1
 
 
@@ -103,16 +101,16 @@ def test_every_block_of_the_section_is_run_below() -> None:
 def project(tmp_path: Path) -> Path:
     venv = PROJECT_ROOT / ".venv"
     if not (venv / "bin" / "meltano").exists():
-        pytest.skip(f"the README's commands run .venv/bin/...: no {venv}/bin/meltano (make .venv)")
+        pytest.skip(f"the commands run .venv/bin/...: no {venv}/bin/meltano (make .venv)")
     return project_copy(tmp_path, venv)
 
 
 @pytest.mark.slow  # Meltano loads the three taps into Postgres, then dbt builds the model
 def test_loading_and_building_in_one_run(project: Path, tmp_path: Path) -> None:
-    """The README's command, in this project, with Quick start's .env block: the prod environment
+    """The page's command, in this project, with Your own accounts' .env block: the prod environment
     pointed at the emulator and at a Postgres schema of the test's own (for the loaders and,
     through the *_SCHEMA settings, for the model's sources). dbt-postgres connects with
-    target-postgres's settings, as the README says; the marts then hold what the emulator
+    target-postgres's settings, as the page says; the marts then hold what the emulator
     served."""
     connection = postgres_connection()
     role = f"model_readme_{uuid.uuid4().hex[:8]}"
@@ -142,7 +140,7 @@ def test_loading_and_building_in_one_run(project: Path, tmp_path: Path) -> None:
                 "DBT_LOG_PATH": str(tmp_path / "dbt-logs"),
                 "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
             }
-            names = re.findall(r"^([A-Z_0-9]+)=", quick_start_env().text, re.MULTILINE)
+            names = re.findall(r"^([A-Z_0-9]+)=", own_accounts_env().text, re.MULTILINE)
             assert names and set(names) <= set(values), set(names) - set(values)
             dotenv = "".join(f"{name}={values[name]}\n" for name in names)
             (project / ".env").write_text(dotenv, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The call model's rules (README, "The call model"), one case each, on hand-made loader tables.
+"""The call model's rules (docs/call-model.md), one case each, on hand-made loader tables.
 
 A DuckDB file is given the tables target-duckdb writes for the three taps (its column names:
 twin24's `updatedAt` is `updatedat`), holding only the rows each case needs; `meltano invoke

@@ -3,8 +3,8 @@
 Dagster and dagster-meltano live in a virtual environment of their own, pinned in
 examples/dagster/requirements.txt; `make scale-out` builds it and runs this module (CI does,
 through .ci/run). Without it this module skips and says so, unless REQUIRE_DAGSTER is set.
-The README's `dagster job execute` commands run the tables step and then twin24's shard b
-against the emulator and a Postgres database of their own; the calls of shard b's tasks must
+The `dagster job execute` commands of docs/scaling-out.md run the tables step and then twin24's
+shard b against the emulator and a Postgres database of their own; the calls of shard b's tasks must
 then be in tap_twin24.calls, those of the other shard's tasks not, and aiokk's lists of anything
 must be jsonb columns (the tap declares them without `items`).
 Dagster runs in a folder of its own: it would read the checkout's .env into its environment.
@@ -42,7 +42,8 @@ definitions = runpy.run_path({str(EXAMPLE / "definitions.py")!r})
 job = definitions["defs"].get_job_def("scale_out")
 print(json.dumps(sorted(node.name for node in job.graph.node_defs)))
 """
-# The README's commands: the tables step whole, then the shards' job with one shard selected.
+# docs/scaling-out.md's commands: the tables step whole, then the shards' job with one shard
+# selected.
 JOBS = [
     ["-j", "tables_step"],
     ["-j", "scale_out", "-o", SHARD.replace("-", "_")],

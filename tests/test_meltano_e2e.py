@@ -242,7 +242,7 @@ def load(
         "MELTANO_DATABASE_URI": f"sqlite:///{workdir / 'meltano.db'}",
         # aiokk's timezone is the demo environment's (AIOKK_ZONE), so a wrong one there fails.
         # No fractional setting here: Meltano 4.4 turns such a value from the environment into
-        # a Decimal it cannot write to the tap's config (see the README's Loaders section).
+        # a Decimal it cannot write to the tap's config (see docs/loaders.md).
     }
     schema = f"e2e_{uuid.uuid4().hex[:10]}"
     if loader == "target-postgres":

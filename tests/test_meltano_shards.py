@@ -1,6 +1,6 @@
-"""Scaling out: the README's shards, all started at once, load the taps' own tables in Postgres.
+"""Scaling out: the shards of the docs, all started at once, load the taps' own tables in Postgres.
 
-The recipe comes from the README ("Scaling out": its tables step is run as written, its run
+The recipe comes from docs/scaling-out.md (its tables step is run as written, its run
 commands must be one per shard of meltano.yml) and from meltano.yml (the shards). Meltano's
 system database is in Postgres, as several machines would share it, and each shard is a process
 group of its own. The first round starts all six on an empty database. In the second, after the
@@ -57,21 +57,18 @@ if t.TYPE_CHECKING:
 # Minutes of Meltano runs: `make scale-out`, which `make test-slow` calls.
 pytestmark = pytest.mark.slow
 
-README = PROJECT_ROOT / "README.md"
+PAGE = PROJECT_ROOT / "docs" / "scaling-out.md"
 KILLED = "tap-twin24-tasks-a"
 SCHEMAS = {"tap-aiokk": "tap_aiokk", "tap-twin24": "tap_twin24", "tap-alovoice": "tap_alovoice"}
 
 
 def scaling_out_blocks() -> list[str]:
-    """The ```bash blocks of the README's "Scaling out" section, in order."""
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("\n## Scaling out\n") :]
-    section = section[: section.index("\n## ", 1)]
-    return re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
+    """The ```bash blocks of docs/scaling-out.md, in order."""
+    return re.findall(r"```bash\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.DOTALL)
 
 
 def readme_command(line: str, environment: str, dotenv: Path) -> str:
-    """A README line as the test runs it: this venv's meltano, the demo environment."""
+    """A line of the page as the test runs it: this venv's meltano, the demo environment."""
     return line.replace(".venv/bin/meltano", f"{MELTANO} --env-file={dotenv}").replace(
         "--environment=prod", f"--environment={environment}"
     )
@@ -213,7 +210,7 @@ def rounds(connection: t.Any, database: str, workdir: Path) -> t.Iterator[Sharde
         result.states["killed"] = read_states(connection)
         result.refused = resume(every, env, workdir, "refused", small)
         # The scheduler's retry comes once the dead run has missed its heartbeat for 5 minutes
-        # (README); here its heartbeat is moved 6 minutes back instead of waiting.
+        # (docs/scaling-out.md); here its heartbeat is moved 6 minutes back instead of waiting.
         connection.execute(
             "UPDATE runs SET started_at = started_at - interval '6 minutes', "
             "last_heartbeat_at = last_heartbeat_at - interval '6 minutes' "
@@ -236,7 +233,7 @@ def written_since(warehouse: Warehouse, moment: t.Any) -> set[str]:
 
 
 def tables_step(env: t.Mapping[str, str], workdir: Path) -> None:
-    """The README's first block of "Scaling out", run as a bash script, line by line."""
+    """The first block of docs/scaling-out.md, run as a bash script, line by line."""
     block = scaling_out_blocks()[0]
     with empty_env_file() as dotenv:
         script = readme_command(block, "demo", dotenv)
@@ -266,7 +263,7 @@ def resume(
 
 
 def test_readme_runs_each_shard_of_meltano_yml_once() -> None:
-    """The README's run block is `meltano run SHARD target-postgres &` for every shard."""
+    """The page's run block is `meltano run SHARD target-postgres &` for every shard."""
     lines = [line for line in scaling_out_blocks()[1].splitlines() if line.strip()]
     wanted = [
         f".venv/bin/meltano --environment=prod run {shard.name} {LOADER} &" for shard in shards()
@@ -292,7 +289,8 @@ def test_killed_shard_had_loaded_some_but_not_all(sharded: Sharded) -> None:
 
 def test_a_retry_of_the_killed_shard_waits_for_its_heartbeat(sharded: Sharded) -> None:
     """Meltano holds the killed run as running until it has missed its heartbeat for 5
-    minutes: a retry before then is refused with one line (README: retry after 5 minutes)."""
+    minutes: a retry before then is refused with one line (docs/scaling-out.md: retry after 5
+    minutes)."""
     assert sharded.refused is not None and sharded.refused.returncode == 1
     assert "is already running" in sharded.refused.stdout
 

@@ -13,6 +13,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
 from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
+from tests.helpers.meltano_project import meltano, project_copy
 from tools.personal_data_table import TAPS, block, documents, personal_data_table
 
 ROOT = Path(__file__).parent.parent
@@ -42,8 +43,42 @@ def test_the_example_environment_sets_settings_the_tap_has(tap: str) -> None:
     extractors = {e["name"]: e["config"] for e in environment["config"]["plugins"]["extractors"]}
     assert extractors[tap] == {"personal_data": "hash"}
     assert "hash" in settings["personal_data"]["enum"]
-    env_block = re.search(r"```bash\n(.*?)```", PAGE.read_text(), re.DOTALL)
+    env_block = re.search(r"```dotenv\n(.*?)```", PAGE.read_text(), re.DOTALL)
     assert env_block is not None
     variable = f"{tap.replace('-', '_').upper()}_PERSONAL_DATA_KEY="
     assert variable in env_block[1]
     assert settings["personal_data_key"].get("secret") is True
+
+
+def test_meltano_reads_the_example_environment_and_the_key_from_dotenv(tmp_path: Path) -> None:
+    """The page's environment added to this project's meltano.yml, its .env lines with a key:
+    Meltano gives every tap personal_data=hash and the key, which the file does not hold."""
+    page = PAGE.read_text()
+    yaml_block = re.search(r"```yaml\n(.*?)```", page, re.DOTALL)
+    env_block = re.search(r"```dotenv\n(.*?)```", page, re.DOTALL)
+    assert yaml_block is not None
+    assert env_block is not None
+    key = "canary-docs-personal-data-key-6a0d93"
+    root = project_copy(tmp_path, ROOT / ".venv")
+    project = yaml.safe_load((root / "meltano.yml").read_text())
+    project["environments"] += yaml.safe_load(yaml_block[1])["environments"]
+    (root / "meltano.yml").write_text(yaml.safe_dump(project, sort_keys=False))
+    dotenv = root / ".env"
+    dotenv.write_text(env_block[1].replace("=...", f"={key}"))
+    env = {"MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}"}
+    for tap in TAPS:
+        result = meltano(
+            "--environment=cloud",
+            "config",
+            "--unsafe",
+            "print",
+            tap,
+            env=env,
+            project=root,
+            env_file=dotenv,
+        )
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+        config = json.loads(result.stdout)
+        assert config["personal_data"] == "hash"
+        assert config["personal_data_key"] == key
+    assert key not in (root / "meltano.yml").read_text()

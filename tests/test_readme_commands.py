@@ -1,10 +1,14 @@
-"""The README's commands run as they stand: taken from its text, not copied into the tests.
+"""The documents' commands run as they stand: taken from their text, not copied into the tests.
 
-The fenced ```bash and ```cron blocks of "Quick start" and "Scheduling" are parsed by section,
-and each is run by one test below (a changed command is tested as changed; a new block that no
-test runs fails `test_every_block_is_run_by_a_test`). Every subprocess gets the environment
-without the caller's TAP_*, TARGET_* and MELTANO_* variables (tests.helpers.hermetic), and none
-reads the checkout's `.env`: the Meltano commands run in a project folder of their own.
+The documents are the front page (README.md), the pages of docs/ and the taps' READMEs. The
+fenced ```bash and ```cron blocks of docs/this-project.md ("Your own accounts", "Running a tap
+by hand", "Scheduling") and of the front page's demo are parsed by section, and each is run by
+one test below (a changed command is tested as changed; a new block that no test runs fails
+`test_every_block_is_run_by_a_test`). Other modules run the other documents' blocks, through
+`document_blocks`; `test_every_block_of_every_document_is_accounted_for` fails on a block in a
+place none of them reads. Every subprocess gets the environment without the caller's TAP_*,
+TARGET_* and MELTANO_* variables (tests.helpers.hermetic), and none reads the checkout's `.env`:
+the Meltano commands run in a project folder of their own.
 """
 
 from __future__ import annotations
@@ -31,18 +35,39 @@ from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, project_copy
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
 
 README = PROJECT_ROOT / "README.md"
-QUICK_START, SCHEDULING = "Quick start", "Scheduling"
-OWN_ACCOUNTS, BY_HAND = "2. Your own accounts", "Running a tap by hand"
+DOCS = PROJECT_ROOT / "docs"
+THIS_PROJECT = DOCS / "this-project.md"
+RUSSIAN = DOCS / "ru.md"
+DEMO = "The demo: three taps into DuckDB, no vendor account"
+OWN_ACCOUNTS, BY_HAND, SCHEDULING = "Your own accounts", "Running a tap by hand", "Scheduling"
+TAP_READMES = tuple(
+    PROJECT_ROOT / tap / "README.md" for tap in ("tap_aiokk", "tap_twin24", "tap_alovoice")
+)
+# Where each command block of the documents is (document, section) and what runs it. A block
+# anywhere else fails test_every_block_of_every_document_is_accounted_for.
+RUN_BY = {
+    ("README.md", DEMO): "tests/test_meltano_e2e.py, the demo at a smaller scale",
+    ("README.md", "In a project of your own"): "tests/test_own_project.py, every block",
+    ("docs/this-project.md", OWN_ACCOUNTS): "tests/test_readme_commands.py",
+    ("docs/this-project.md", BY_HAND): "tests/test_readme_commands.py",
+    ("docs/this-project.md", SCHEDULING): "tests/test_readme_commands.py",
+    ("docs/ru.md", "По-русски"): "tests/test_readme_commands.py: commands of Your own accounts",
+    ("docs/call-model.md", "Running it"): "tests/test_call_model_definitions.py",
+    ("docs/scaling-out.md", "Running them"): "tests/test_meltano_shards.py, both blocks",
+    ("docs/scaling-out.md", "Shared state"): "tests/test_meltano_shards.py sets its own URI",
+    ("docs/scaling-out.md", "With a scheduler"): "tests/test_dagster_example.py, the same jobs",
+    ("docs/performance.md", "Performance"): "`make bench-pipeline`: a benchmark, not a test",
+}
 THIS_CHECKOUT = "/path/to/this/checkout"
 MAIN_STREAM = {"tap-aiokk": "dialogs", "tap-twin24": "calls", "tap-alovoice": "analyses"}
 
 
 @dataclass(frozen=True)
 class Block:
-    """A fenced code block of the README, with the headings it sits under."""
+    """A fenced code block of a document, with the headings it sits under."""
 
     section: str
-    """The `##` heading, without the hashes."""
+    """The `##` heading, without the hashes (a page's `#` title before its first one)."""
     subsection: str
     """The `###` heading, or "" before the section's first one."""
     lang: str
@@ -68,6 +93,8 @@ def readme_blocks(markdown: str) -> list[Block]:
                 fence[1].append(line)
         elif line.startswith("```"):
             fence = (line.removeprefix("```").strip(), [])
+        elif line.startswith("# "):
+            section, subsection = line.removeprefix("# ").strip(), ""
         elif line.startswith("## "):
             section, subsection = line.removeprefix("## ").strip(), ""
         elif line.startswith("### "):
@@ -76,15 +103,28 @@ def readme_blocks(markdown: str) -> list[Block]:
     return blocks
 
 
-def blocks_of(section: str, subsection: str | None = None) -> list[Block]:
+def documents() -> list[Path]:
+    """The front page, the pages of docs/ and the taps' READMEs."""
+    return [README, *sorted(DOCS.glob("*.md")), *TAP_READMES]
+
+
+def document_blocks(document: Path) -> list[Block]:
+    """Every fenced block of a document, in order."""
+    return readme_blocks(document.read_text(encoding="utf-8"))
+
+
+def blocks_of(
+    section: str, subsection: str | None = None, document: Path = THIS_PROJECT
+) -> list[Block]:
     found = [
         block
-        for block in readme_blocks(README.read_text(encoding="utf-8"))
+        for block in document_blocks(document)
         if block.section == section
         and (subsection is None or block.subsection == subsection)
         and block.lang in ("bash", "cron")
     ]
-    assert found, f"no ```bash or ```cron block under {section!r} {subsection or ''}"
+    where = document.relative_to(PROJECT_ROOT)
+    assert found, f"no ```bash or ```cron block under {section!r} {subsection or ''} in {where}"
     return found
 
 
@@ -93,22 +133,22 @@ def is_env_file(block: Block) -> bool:
 
 
 def env_file_block() -> Block:
-    (block,) = [b for b in blocks_of(QUICK_START, OWN_ACCOUNTS) if is_env_file(b)]
+    (block,) = [b for b in blocks_of(OWN_ACCOUNTS) if is_env_file(b)]
     return block
 
 
 def meltano_commands() -> list[str]:
-    """The commands of "2. Your own accounts" run in this project (not in your own)."""
+    """The commands of "Your own accounts" run in this project (not in your own)."""
     return [
         command
-        for block in blocks_of(QUICK_START, OWN_ACCOUNTS)
+        for block in blocks_of(OWN_ACCOUNTS)
         if not is_env_file(block)
         for command in block.commands()
     ]
 
 
 def by_hand_block() -> Block:
-    (block,) = blocks_of(QUICK_START, BY_HAND)
+    (block,) = blocks_of(BY_HAND)
     return block
 
 
@@ -187,12 +227,18 @@ def checkout_venv() -> Path:
 
 
 def test_every_block_is_run_by_a_test() -> None:
-    """Quick start's and Scheduling's blocks are all claimed below; meltano is .venv's there.
+    """The blocks of docs/this-project.md, the front page's demo and the Russian summary are all
+    claimed below; meltano is .venv's there.
 
-    `make demo` (the one block left) is run, at a smaller scale, by the end-to-end test of the
-    demo (tests/test_meltano_e2e.py); a full demo takes a minute and a half.
+    `make demo` is run, at a smaller scale, by the end-to-end test of the demo
+    (tests/test_meltano_e2e.py); a full demo takes a minute and a half. The Russian summary's
+    commands are each one of "Your own accounts".
     """
-    blocks = blocks_of(QUICK_START) + blocks_of(SCHEDULING)
+    this_project = [b for b in document_blocks(THIS_PROJECT) if b.lang in ("bash", "cron")]
+    assert {b.section for b in this_project} == {OWN_ACCOUNTS, BY_HAND, SCHEDULING}
+    russian = [b for b in document_blocks(RUSSIAN) if b.lang in ("bash", "cron")]
+    assert russian, "no block in docs/ru.md"
+    blocks = blocks_of(DEMO, document=README) + this_project + russian
     claimed = {b.text for b in (env_file_block(), by_hand_block())}
     claimed |= {cron_block().text, "make demo\n"}
     commands = meltano_commands()
@@ -207,6 +253,18 @@ def test_every_block_is_run_by_a_test() -> None:
             calls = re.findall(r"(?:^|[\s;&|(])(\S*meltano)\s", command)
             assert all(call == ".venv/bin/meltano" for call in calls), command
             assert "state clear" not in command or "--force" in command, command
+
+
+def test_every_block_of_every_document_is_accounted_for() -> None:
+    """Each command block of the documents sits where a test reads it (or where RUN_BY says why
+    none runs it): a block moved to another page or section fails here, not in silence."""
+    for document in documents():
+        name = str(document.relative_to(PROJECT_ROOT))
+        for block in document_blocks(document):
+            if block.lang not in ("bash", "sh", "shell", "cron", ""):
+                continue
+            where = (name, block.section)
+            assert where in RUN_BY, f"no test reads this block of {where}:\n{block.text}"
 
 
 def test_running_a_tap_by_hand(tmp_path: Path, checkout_venv: Path) -> None:  # noqa: ARG001 (a fixture used for its effect, or a signature the caller fixes)

@@ -1,6 +1,6 @@
 """`--test=schema`: every stream's SCHEMA message, from the catalog when one is given.
 
-The README's tables step ("Scaling out") pipes it into target-postgres to create each tap's
+The tables step of docs/scaling-out.md pipes it into target-postgres to create each tap's
 tables before shards load into them in parallel, so the schemas must be the ones a sync sends:
 the catalog's (with any `schema` extras a project adds), wherever `--catalog` stands on the command
 line. No request reaches the vendor, no record comes out.

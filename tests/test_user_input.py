@@ -216,7 +216,7 @@ def test_connection_test_passes_with_info_lines_only(
     assert run.exit_code == 0, run.stderr[-3000:]
     assert run.error_lines == [] and "Traceback" not in run.stderr
     # No WARNING at all: not even the SDK's "assumed to be unsorted, progress is not
-    # resumable", which no stream of ours gets where it resumes (README, Reliability).
+    # resumable", which no stream of ours gets where it resumes (docs/reliability.md).
     assert warnings(run) == []
     assert "Connection test passed" in run.stderr
     assert run.records(case.stream), "the test read a record"

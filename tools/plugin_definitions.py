@@ -148,7 +148,7 @@ class Release:
         """Where `meltano install` gets the taps from; never a name someone else could register.
 
         Until the repository is known: this version's wheel, in the Meltano project's folder
-        (README, "Adding a tap to your own project"). Then: the repository at this version's
+        (README, "In a project of your own"). Then: the repository at this version's
         tag, the form Meltano Hub accepts.
         """
         if self.repository:

@@ -1,5 +1,6 @@
-"""Keeps the README's settings tables equal to what the taps' ``--about`` prints.
+"""Keeps the settings tables of the taps' READMEs equal to what the taps' ``--about`` prints.
 
+Each tap's README (``tap_aiokk/README.md``, ...) holds its table between two comments;
 ``make docs`` rewrites them; ``tests/test_readme.py`` fails when they have drifted.
 """
 
@@ -12,10 +13,15 @@ from pathlib import Path
 
 from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
 
-README = Path(__file__).parent.parent / "README.md"
+ROOT = Path(__file__).parent.parent
 TAPS = {"tap-aiokk": "tap_aiokk", "tap-twin24": "tap_twin24", "tap-alovoice": "tap_alovoice"}
-# The SDK's own settings are the same for every tap; the README points to --about for them.
+# The SDK's own settings are the same for every tap; each README points to --about for them.
 SDK_SETTINGS = ("stream_map", "faker_config", "flattening_", "batch_config")
+
+
+def readme(tap: str) -> Path:
+    """The tap's README, in its folder: the one that holds its settings table."""
+    return ROOT / TAPS[tap] / "README.md"
 
 
 def settings_table(module: str) -> str:
@@ -41,10 +47,10 @@ def _block(tap: str) -> re.Pattern[str]:
     )
 
 
-def documented_table(readme: str, tap: str) -> str:
-    match = _block(tap).search(readme)
+def documented_table(text: str, tap: str) -> str:
+    match = _block(tap).search(text)
     if match is None:
-        msg = f"README has no settings block for {tap}"
+        msg = f"{readme(tap).relative_to(ROOT)} has no settings block for {tap}"
         raise LookupError(msg)
     return match.group(2)
 
@@ -54,12 +60,12 @@ def _escaped(text: str) -> str:
 
 
 def main() -> None:
-    readme = README.read_text(encoding="utf-8")
     for tap, module in TAPS.items():
-        documented_table(readme, tap)
-        table = settings_table(module)
-        readme = _block(tap).sub(rf"\g<1>{_escaped(table)}\g<3>", readme)
-    README.write_text(readme, encoding="utf-8")
+        path = readme(tap)
+        text = path.read_text(encoding="utf-8")
+        documented_table(text, tap)
+        text = _block(tap).sub(rf"\g<1>{_escaped(settings_table(module))}\g<3>", text)
+        path.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

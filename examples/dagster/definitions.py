@@ -1,7 +1,7 @@
-"""Dagster definitions for the README's "Scaling out": the shards of meltano.yml, all at once.
+"""Dagster definitions for docs/scaling-out.md: the shards of meltano.yml, all at once.
 
 Two jobs. `tables_step`: Meltano's system database migrated, then each tap's tables created from
-its schemas (the README's tables step), for the first round and after each upgrade.
+its schemas (the tables step of docs/scaling-out.md), for the first round and after each upgrade.
 `scale_out`: every shard of meltano.yml (its inherited extractors) as an op of its own,
 `meltano run SHARD target-postgres`, all in parallel; schedule this one. The ops
 are dagster-meltano's `meltano_command_op`, not its `meltano_run_op`: that one always adds
@@ -66,7 +66,8 @@ runs = [
     tags={"call-analytics/scale-out": "tables"},
 )
 def tables_step() -> None:
-    """Before the first round and after each upgrade of Meltano or the taps (README)."""
+    """Before the first round and after each upgrade of Meltano or the taps
+    (docs/scaling-out.md)."""
     ready = upgrade()
     for make in tables:
         make(after=ready)

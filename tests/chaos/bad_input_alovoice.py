@@ -314,8 +314,8 @@ def nothing_new() -> Case:
     """Every listed call was collected by earlier runs: 0 records, exit 0, the state kept, and
     one request, the token check.
 
-    (A call list with no call at all is refused instead, as the README says: see the config
-    case "empty call list".)
+    (A call list with no call at all is refused instead, as tap_alovoice/README.md says: see the
+    config case "empty call list".)
     """
     name = "input/empty account: every call settled earlier -> 0 records, exit 0"
 
@@ -385,7 +385,7 @@ def cases() -> list[Case]:
             "poll_interval_max_ms",
         ),
         bad_config(
-            "empty call list (state kept, as the README says)",
+            "empty call list (state kept, as the tap's README says)",
             {"call_ids": []},
             "call_ids: the list is empty",
         ),

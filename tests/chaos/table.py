@@ -42,7 +42,7 @@ def row(outcome: Outcome) -> tuple[str, ...]:
 
 
 def render(outcomes: t.Iterable[Outcome]) -> str:
-    """A Markdown table, so the same text goes into a terminal, a CI log and the README."""
+    """A Markdown table, so the same text goes into a terminal, a CI log and docs/reliability.md."""
     rows = [COLUMNS, *(row(outcome) for outcome in outcomes)]
     widths = [max(len(cells[i]) for cells in rows) for i in range(len(COLUMNS))]
 

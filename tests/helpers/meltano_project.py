@@ -195,7 +195,7 @@ class Accounts:
 
 
 def project_copy(folder: Path, venv: Path) -> Path:
-    """This project in `folder`/project, as the README's commands see it: meltano.yml copied
+    """This project in `folder`/project, as the documents' commands see it: meltano.yml copied
     (a test may change it), the rest of the checkout linked in (the taps' pip_url installs
     `${MELTANO_PROJECT_ROOT}`), `.venv` linked to `venv`, an empty output/ and no .env."""
     root = folder / "project"

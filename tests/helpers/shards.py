@@ -1,4 +1,4 @@
-"""The README's "Scaling out" recipe, read from meltano.yml and run the way several machines would.
+"""The recipe of docs/scaling-out.md, read from meltano.yml and run the way several machines would.
 
 The shards are meltano.yml's inherited extractors (`inherit_from`): the test and the benchmark
 take their names, parents, namespaces and the setting each one splits on from there, so the

@@ -35,12 +35,13 @@ def to_utc(value: str, naive_tz: tzinfo) -> str:
 class _Reader:
     """Reads typed fields of one dialog, noting each value it had to leave empty."""
 
-    def __init__(self, naive_tz: tzinfo | None) -> None:
+    def __init__(self, naive_tz: tzinfo | None, *, show_values: bool = True) -> None:
         self.naive_tz = naive_tz
+        self.show_values = show_values
         self.problems: list[str] = []
 
     def reject(self, path: str, value: object) -> None:
-        self.problems.append(f"{path}: unexpected value {value!r:.60}")
+        self.problems.append(f"{path}: unexpected value {_shown(value, 60, self.show_values)}")
 
     def section(self, parent: t.Mapping[str, t.Any], key: str) -> t.Mapping[str, t.Any]:
         value = parent.get(key)
@@ -130,6 +131,11 @@ def signal_list(reader: _Reader, signals: t.Mapping[str, t.Any]) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+def _shown(value: object, width: int, show_values: bool) -> str:
+    """A bad value as a log line quotes it, or only its type."""
+    return f"{value!r:.{width}}" if show_values else f"of type {type(value).__name__}"
+
+
 def _dialog_id(call: t.Mapping[str, t.Any]) -> int:
     value = call.get("dialogId")
     if isinstance(value, bool) or not isinstance(value, (int, str)):
@@ -150,16 +156,19 @@ def _local_zone(call: t.Mapping[str, t.Any]) -> tzinfo | None:
         return None
 
 
-def dialog_record(raw: object, naive_tz: tzinfo | None) -> tuple[dict[str, t.Any], list[str]]:
+def dialog_record(
+    raw: object, naive_tz: tzinfo | None, *, show_values: bool = True
+) -> tuple[dict[str, t.Any], list[str]]:
     """Flatten one export dialog into a ``dialogs`` row, and list the values left empty.
 
     ``naive_tz`` reads timestamps without an offset; ``None`` takes the offset of the dialog's
-    own ``call.date``.
+    own ``call.date``. ``show_values``: whether the problems quote the values (not when they
+    may be personal data that ``personal_data`` keeps out).
     """
     if not isinstance(raw, dict):
-        msg = f"not a JSON object: {raw!r:.40}"
+        msg = f"not a JSON object: {_shown(raw, 40, show_values)}"
         raise MalformedDialogError(msg)
-    reader = _Reader(naive_tz)
+    reader = _Reader(naive_tz, show_values=show_values)
     call = reader.section(raw, "call")
     dialog_id = _dialog_id(call)
     reader.naive_tz = naive_tz or _local_zone(call)

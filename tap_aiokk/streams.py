@@ -13,6 +13,7 @@ from typing_extensions import override
 from tap_aiokk import body, records, schemas
 from tap_aiokk.bookmark import STATE_KEY, Bookmark
 from tap_aiokk.client import AiokkStream
+from tap_aiokk.kit import personal_data
 from tap_aiokk.kit.state import note_how_progress_resumes
 
 if t.TYPE_CHECKING:
@@ -117,9 +118,12 @@ class DialogsStream(AiokkStream):
         emitted: set[int] = set()
         newest_emitted: str | None = None
         unchanged = repeated = malformed = 0
+        show_values = personal_data.shows_values(self.config)
         for raw in super().get_records(context):
             try:
-                record, problems = records.dialog_record(raw, self.naive_tz)
+                record, problems = records.dialog_record(
+                    raw, self.naive_tz, show_values=show_values
+                )
             except records.MalformedDialogError as exc:
                 malformed += 1
                 self.logger.warning("Skipped a dialog: %s", exc)

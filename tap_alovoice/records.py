@@ -14,10 +14,17 @@ Answer = t.Mapping[str, t.Any]
 
 
 class Problems(list[str]):
-    """What did not fit in a call's answer, in words, to be logged once per call."""
+    """What did not fit in a call's answer, in words, to be logged once per call;
+    ``show_values``: whether they quote the values (not when they may be personal data that
+    ``personal_data`` keeps out)."""
+
+    def __init__(self, *, show_values: bool = True) -> None:
+        super().__init__()
+        self.show_values = show_values
 
     def note(self, where: str, value: object) -> None:
-        self.append(f"{where}: unexpected value {value!r}; left empty")
+        shown = repr(value) if self.show_values else f"of type {type(value).__name__}"
+        self.append(f"{where}: unexpected value {shown}; left empty")
 
 
 def analysis_row(

@@ -15,6 +15,7 @@ from typing_extensions import override
 from tap_alovoice import records, schemas
 from tap_alovoice.calls import configured_call_ids
 from tap_alovoice.client import AlovoiceStream
+from tap_alovoice.kit import personal_data
 from tap_alovoice.kit.redaction import host_of
 from tap_alovoice.kit.stream import add_log_filter
 from tap_alovoice.ledger import CallLedger
@@ -147,7 +148,7 @@ class AnalysesStream(AlovoiceStream):
 
     def _row(self, outcome: Outcome) -> records.Row:
         collected_at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        problems = records.Problems()
+        problems = records.Problems(show_values=personal_data.shows_values(self.config))
         call_id, answer = outcome.call_id, outcome.answer
         row = records.analysis_row(
             call_id,

@@ -15,6 +15,7 @@ import typing as t
 
 import pytest
 
+from tap_twin24.tap import TapTwin24
 from tests.emulator.twin24 import Twin24Account
 from tests.helpers.aiokk_support import aiokk_account, mount_aiokk
 from tests.helpers.alovoice_support import alovoice_account, mount_alovoice
@@ -36,6 +37,7 @@ if t.TYPE_CHECKING:
 KEY = "canary-personal-data-key-0c9e7f215b"
 """The hash key: a secret, so a canary too."""
 MODES = ("hash", "drop")
+HASH = {"personal_data": "hash", "personal_data_key": KEY}
 
 
 def _hmac(kind: str, normal: str) -> str:
@@ -50,11 +52,17 @@ def _leaks(run: TapRun, served: set[str]) -> list[str]:
     return found_in(decoded + "\n" + run.stderr, served)
 
 
-def _run(module: str, config: dict[str, t.Any], mode: str, tmp_path: Path) -> TapRun:
+def _run(
+    module: str,
+    config: dict[str, t.Any],
+    mode: str,
+    tmp_path: Path,
+    args: t.Sequence[str] = (),
+) -> TapRun:
     settings = config | {"log_details": True}
     if mode != "keep":
         settings |= {"personal_data": mode, "personal_data_key": KEY}
-    run = run_tap(module, settings, tmp_path / mode)
+    run = run_tap(module, settings, tmp_path / mode, args=args)
     assert run.exit_code == 0, run.stderr[-3000:]
     assert KEY not in run.stdout + run.stderr
     return run
@@ -212,3 +220,73 @@ def test_the_key_from_the_environment_alone_hashes_and_never_shows(
     assert _leaks(run, served) == []
     assert KEY not in run.stdout + run.stderr
     assert any(m["type"] == "RECORD" for m in run.messages)
+
+
+def test_a_users_map_that_copies_a_phone_number_is_refused_with_one_line(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """Every stream map sees the raw record: ``client: phone`` would load the number itself."""
+    config, served = _twin24(emulator)
+    maps = {"calls": {"client": "phone"}}
+    run = run_tap("tap_twin24", config | HASH | {"stream_maps": maps}, tmp_path)
+    assert run.exit_code == 1
+    assert "Traceback" not in run.stderr
+    assert len(run.error_lines) == 1, run.stderr[-2000:]
+    assert "'client' is computed from the raw record (phone)" in run.error_lines[0]
+    assert _leaks(run, served) == []
+
+
+def test_streams_left_out_by_else_null_stay_out(emulator: Emulator, tmp_path: Path) -> None:
+    config, _ = _twin24(emulator)
+    settings = config | {"stream_maps": {"__else__": None, "tasks": {}}}
+    for mode in ("keep", *MODES):
+        run = _run("tap_twin24", settings, mode, tmp_path)
+        assert {m["stream"] for m in run.messages if m["type"] == "RECORD"} == {"tasks"}, mode
+
+
+def test_a_personal_field_the_catalog_deselects_stays_out(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    config, _ = _twin24(emulator)
+    catalog = TapTwin24(config=config, setup_mapper=False).catalog_dict
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == []:
+                item["metadata"]["selected"] = True
+            elif entry["tap_stream_id"] == "calls" and item["breadcrumb"][-1] == "phone":
+                item["metadata"]["selected"] = False
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(catalog))
+    keep = run_tap("tap_twin24", config, tmp_path / "keep", args=["--catalog", str(path)])
+    for mode in MODES:
+        run = _run("tap_twin24", config, mode, tmp_path, args=["--catalog", str(path)])
+        assert _schemas(run) == _schemas(keep), mode
+        assert "phone" not in _schemas(run)["calls"]["properties"]
+        assert all("phone" not in record for record in run.records("calls"))
+        assert len(run.records("calls")) == len(keep.records("calls")) > 0
+
+
+def test_a_personal_value_of_the_wrong_type_is_not_quoted_in_the_log(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The warning about a value left empty names its type, not the value, unless ``keep``."""
+    dialogs = list(aiokk_account(dialogs=2, seed=3, unfinished_share=0).truth())
+    dialogs[0]["call"]["callerId"] = ["+7 (912) 345-67-89"]
+    dialogs[0]["operator"]["fullName"] = {"name": "Фёдорова Алёна Ивановна"}
+    empty = aiokk_account(dialogs=0)
+    aiokk_config = mount_aiokk(emulator, type(empty).from_dialogs(dialogs, token=empty.token))
+    voice = alovoice_account(1)
+    call_id = voice.call_ids()[0]
+    answer = voice.truth(call_id)
+    answer["stalk"][0]["text"] = ["Меня зовут Иван Петров, мой номер 89123456789"]
+    answer["stereoaudio"] = {"url": f"/stereo/{call_id}/recording.mp3"}
+    voice.given(call_id, answer)
+    alovoice_config = mount_alovoice(emulator, voice)
+    served = {"+7 (912) 345-67-89", "Фёдорова Алёна Ивановна", "Иван Петров", "recording.mp3"}
+    for module, config in (("tap_aiokk", aiokk_config), ("tap_alovoice", alovoice_config)):
+        keep = _run(module, config, "keep", tmp_path / module)
+        assert found_in(keep.stderr, served), "keep quotes them: the scan can see"
+        for mode in MODES:
+            run = _run(module, config, mode, tmp_path / module)
+            assert found_in(run.stderr, served) == [], (module, mode)
+            assert "unexpected value of type list; left empty" in run.stderr, (module, mode)

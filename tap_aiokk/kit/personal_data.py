@@ -21,6 +21,7 @@ A phone number is normalized before it is hashed (``normalize_phone``), so ``+7 
 
 from __future__ import annotations
 
+import ast
 import enum
 import fnmatch
 import hashlib
@@ -42,6 +43,9 @@ KEEP, HASH, DROP = "keep", "hash", "drop"
 MIN_KEY_LENGTH = 16
 #: The function the map expressions call; the SDK's evaluator knows it once ``install`` ran.
 FUNCTION = "personal_data"
+#: The SDK's option of a map (or of ``stream_maps``) that leaves out what it does not name.
+ELSE = "__else__"
+NULLS = (None, "__NULL__")
 
 
 class Kind(enum.Enum):
@@ -138,13 +142,13 @@ def setting_errors(config: t.Mapping[str, t.Any], *, batches: bool) -> list[str]
     if mode == KEEP:
         return []
     if mode == HASH:
-        key = config.get(KEY)
+        key = str(config.get(KEY) or "").strip()
         if not key:
             return [
                 f"{MODE}=hash needs {KEY}: set it to a long random secret (e.g. the output "
                 "of `openssl rand -hex 32`), the same for every tap whose hashes should join"
             ]
-        if len(str(key)) < MIN_KEY_LENGTH:
+        if len(key) < MIN_KEY_LENGTH:
             return [f"{KEY} is too short: use at least {MIN_KEY_LENGTH} random characters"]
     if batches:
         return [
@@ -152,6 +156,12 @@ def setting_errors(config: t.Mapping[str, t.Any], *, batches: bool) -> list[str]
             f"messages: remove batch_config, or set {MODE} to keep"
         ]
     return []
+
+
+def shows_values(config: t.Mapping[str, t.Any]) -> bool:
+    """Whether a log line may quote a vendor's value (a bad one, say): only with ``keep``, as
+    with ``hash`` and ``drop`` it may be a phone number, a name or a line of a transcript."""
+    return (config.get(MODE) or KEEP) == KEEP
 
 
 def normalize_phone(value: str) -> str:
@@ -227,10 +237,14 @@ def stream_maps(
     or by a wildcard) be its primary one. So each stream with personal data gets, at the end,
     a map of its own: the primary map the user's maps give it, with the expressions added
     (not for a field the map leaves out, with ``__else__: null`` or by mapping it to null).
-    A map that copies a stream (``__source__``) gets them in its own place.
+    A map that copies a stream (``__source__``) gets them in its own place. With ``__else__:
+    null`` at the top (streams without a map of their own are not synced), a stream without
+    one gets none. A map's expression that reads a masked field into another one is refused
+    (``ValueError``): every map sees the raw record.
     """
     result: dict[str, t.Any] = {}
     primary: dict[str, t.Any] = {}
+    only_mapped = ELSE in user_maps and user_maps[ELSE] in NULLS
     for key, spec in user_maps.items():
         source = spec.get("__source__") if isinstance(spec, dict) else None
         if source is None:  # a primary map (perhaps renaming the stream with __alias__)
@@ -252,6 +266,8 @@ def stream_maps(
         else:
             result[key] = spec
     for stream, stream_fields in fields.items():
+        if only_mapped and stream not in primary:
+            continue  # the SDK does not sync it
         spec = primary.get(stream, {})
         if isinstance(spec, dict):
             spec = _masked(spec, stream_fields, masking)
@@ -265,15 +281,38 @@ def _masked(
 ) -> dict[str, t.Any]:
     """``spec`` with the expression of each masked field it passes on."""
     result = dict(spec)
-    passes_all = spec.get("__else__", "") not in {None, "__NULL__"}
+    passes_all = spec.get(ELSE, "") not in NULLS
+    masked = {field for field, kind in stream_fields.items() if masking.masked(kind)}
+    for name, expression in spec.items():
+        read = _names(expression) if name not in masked and not name.startswith("__") else set()
+        if read & (masked | {"record", "_"}):
+            msg = (
+                f"stream_maps: {name!r} is computed from the raw record "
+                f"({', '.join(sorted(read & (masked | {'record', '_'})))}), which {MODE}="
+                f"{masking.mode} would let out unmasked: map the field itself, or set {MODE} "
+                "to keep"
+            )
+            raise ValueError(msg)
     for field, kind in stream_fields.items():
-        if not masking.masked(kind):
+        if field not in masked:
             continue
-        if field in spec and spec[field] in {None, "__NULL__"}:
+        if field in spec and spec[field] in NULLS:
             continue  # the user's map leaves the field out already
         if passes_all or field in spec:
             result[field] = f"{FUNCTION}(record, {field!r}, {kind.name!r})"
     return result
+
+
+def _names(expression: t.Any) -> set[str]:
+    """The names a map expression reads (none for a removed field or one that does not
+    parse: the SDK says what is wrong with it)."""
+    if not isinstance(expression, str) or expression in NULLS:
+        return set()
+    try:
+        tree = ast.parse(expression)
+    except SyntaxError:
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
 
 def install(mapper: PluginMapper, masking: Masking) -> None:

@@ -207,9 +207,15 @@ class KitTap(Tap):
         return errors
 
     def personal_fields(self) -> dict[str, dict[str, personal_data.Kind]]:
-        """The fields each stream marks as personal data (``personal_data.mark``)."""
+        """The fields each stream marks as personal data (``personal_data.mark``) and the
+        catalog selects: a map's expression for a field left out would put it back."""
         fields = {
-            name: personal_data.fields_of(stream.schema) for name, stream in self.streams.items()
+            name: {
+                field: kind
+                for field, kind in personal_data.fields_of(stream.schema).items()
+                if stream.mask.get(("properties", field), True)
+            }
+            for name, stream in self.streams.items()
         }
         return {name: found for name, found in fields.items() if found}
 

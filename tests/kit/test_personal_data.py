@@ -81,6 +81,8 @@ def test_a_description_marks_its_field_and_the_mark_is_read_back() -> None:
         ({"personal_data": "hash", "personal_data_key": KEY}, None),
         ({"personal_data": "hash"}, "needs personal_data_key"),
         ({"personal_data": "hash", "personal_data_key": "short"}, "too short"),
+        ({"personal_data": "hash", "personal_data_key": " " * 20}, "needs personal_data_key"),
+        ({"personal_data": "hash", "personal_data_key": f" {KEY[:8]}\n\t "}, "too short"),
         ({"personal_data": "drop", "batch_config": {}}, "remove batch_config"),
     ],
 )
@@ -159,6 +161,30 @@ def test_a_copy_of_a_stream_is_masked_in_its_own_place() -> None:
         "id": "id",
         "phone": PHONE,
     }
+
+
+def test_streams_the_users_else_null_leaves_out_stay_out() -> None:
+    """``__else__: null`` at the top syncs only the streams with a map: no map is added for
+    the others, which would bring them back."""
+    maps = _maps({"__else__": None, "tasks": {}, "call_messages": {}})
+    assert maps == {"__else__": None, "tasks": {}, "call_messages": {"text": LINE}}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["phone", "phone[-4:]", "md5(phone)", "record['phone']", "_.get('messagesAsString')"],
+)
+def test_a_users_map_that_reads_a_masked_field_into_another_is_refused(expression: str) -> None:
+    """Every map sees the raw record: ``client: phone`` would load the number itself."""
+    with pytest.raises(ValueError, match="'client' is computed from the raw record"):
+        _maps({"calls": {"client": expression}})
+    with pytest.raises(ValueError, match="'client' is computed from the raw record"):
+        _maps({"numbers": {"__source__": "calls", "client": expression}})
+
+
+def test_a_users_map_may_read_fields_that_are_not_masked() -> None:
+    user = {"calls": {"__filter__": "phone != ''", "n": "id + status", "t": "messagesAsString"}}
+    assert _maps(user, personal_data_keep_text=True)["calls"] == user["calls"] | {"phone": PHONE}
 
 
 def test_a_copy_of_streams_by_pattern_is_refused() -> None:

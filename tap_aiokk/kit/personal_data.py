@@ -199,8 +199,10 @@ def keyed_hash(key: str, kind: Kind, value: str) -> str:
         normal = normalize_name(value)
     else:
         normal = value.strip()
-    message = f"{kind.name.lower()}:{normal}".encode()
-    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+    # A lone surrogate (a vendor's "\ud83d", an emoji cut in half) is written as it is, not
+    # an error that would end the run that keep completes.
+    message = f"{kind.name.lower()}:{normal}".encode("utf-8", "surrogatepass")
+    return hmac.new(key.encode("utf-8", "surrogatepass"), message, hashlib.sha256).hexdigest()
 
 
 class Masking:

@@ -54,6 +54,14 @@ def test_names_are_hashed_whatever_their_case_spaces_or_yo() -> None:
     assert len({pd.keyed_hash(KEY, Kind.NAME, name) for name in spellings}) == 1
 
 
+def test_a_name_with_half_an_emoji_is_hashed_as_the_vendor_sent_it() -> None:
+    """JSON may carry a lone surrogate ("\\ud83d"), which keep writes: hash must not fail."""
+    name = "Иван \ud83d"
+    message = "name:иван \ud83d".encode("utf-8", "surrogatepass")
+    documented = hmac.new(KEY.encode(), message, hashlib.sha256).hexdigest()
+    assert pd.keyed_hash(KEY, Kind.NAME, name) == documented
+
+
 def test_a_phone_and_a_name_with_the_same_text_hash_apart() -> None:
     assert pd.keyed_hash(KEY, Kind.PHONE, "123") != pd.keyed_hash(KEY, Kind.NAME, "123")
 

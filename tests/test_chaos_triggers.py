@@ -16,10 +16,12 @@ import pytest
 import requests
 
 from tests.chaos import failing, faults, kills
+from tests.chaos.outcome import Outcome
 from tests.chaos.process import KillAt
 from tests.chaos.subject import Delivery
 from tests.chaos.subject_aiokk import AiokkSubject
 from tests.chaos.subject_twin24 import TOKEN_USES, Twin24Subject
+from tests.chaos.table import render
 from tests.chaos.triggers import RequestCount, TokenUses, after_first_login, first_roll
 from tests.emulator import Emulator, FaultPlan, Response
 from tests.emulator.twin24 import Twin24Account
@@ -190,3 +192,16 @@ def test_a_run_without_an_injected_fault_fails_its_row(
 
     assert not outcome.ok
     assert any("no fault was injected" in failure for failure in outcome.failures)
+
+
+@pytest.mark.parametrize(("injected", "ok"), [(0, False), (1, True), (None, True)])
+def test_the_table_shows_the_injected_faults_and_fails_a_row_without_any(
+    injected: int | None, ok: bool
+) -> None:
+    outcome = Outcome("tap-x", "faults 10%", 2, 2, 0, 0, 0, False, injected=injected)
+
+    table = render([outcome])
+
+    assert outcome.ok is ok
+    assert "| injected |" in table.splitlines()[0].replace("  ", "")
+    assert ("FAIL: no fault was injected" in table) is not ok

@@ -90,6 +90,7 @@ def run(
         plan = KillPlan(rng, min(budget, 4), at_request)
         outcomes.append(chain(subject, seed, plan, kills, workdir / f"chain-{seed}"))
     outcome = _sum(name, outcomes)
+    outcome.injected = kills.count
     if kills.count < wanted:
         outcome.problems.append(f"only {kills.count} of {wanted} kills fell in {seed} chains")
     outcome.notes.append(

@@ -18,6 +18,8 @@ class Outcome:
     run of the scenario; ``duplicates`` the records delivered more than once (allowed: delivery is
     at least once with idempotent keys); ``lost`` the expected keys never delivered.
     ``double_submissions`` is alovoice's count of calls submitted more than once (None elsewhere).
+    ``injected`` counts the faults (failed requests, kills) the scenario set off; 0 fails the
+    row, as it proved nothing; None where the input itself is the fault (bad input).
     ``problems`` lists what the scenario itself found wrong (a wrong exit code, a missing error
     line, a traceback); the generic checks are added by :attr:`failures`. ``notes`` say what a
     reader of the table may want to know beyond the figures (faults injected, where kills fell).
@@ -32,6 +34,7 @@ class Outcome:
     exit_code: int
     leaked: bool
     double_submissions: int | None = None
+    injected: int | None = None
     runs: int = 1
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
@@ -41,6 +44,8 @@ class Outcome:
     def failures(self) -> list[str]:
         """Every reason this row fails; empty when it passes."""
         found = list(self.problems)
+        if self.injected == 0:
+            found.append("no fault was injected: the scenario proves nothing")
         if self.lost:
             found.append(f"{self.lost} records lost")
         if self.leaked:

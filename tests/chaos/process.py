@@ -20,21 +20,24 @@ from tests.helpers.hermetic import clean_environ
 if t.TYPE_CHECKING:
     from pathlib import Path
 
+    from tests.chaos.triggers import RequestCount
+
 Message = dict[str, t.Any]
 
 
 @dataclass(frozen=True)
 class KillAt:
-    """SIGKILL the tap once it has written ``records`` RECORD lines, or ``seconds`` after its
-    start, whichever comes first; neither: let it run to its end."""
+    """SIGKILL the tap once it has written ``records`` RECORD lines, or as the emulator receives
+    its ``requests``-th request (with run_tap's ``requests``), whichever comes first; neither:
+    let it run to its end."""
 
     records: int | None = None
-    seconds: float | None = None
+    requests: int | None = None
 
     def __str__(self) -> str:
         if self.records is not None:
             return f"after {self.records} records"
-        return f"after {self.seconds:.2f} s" if self.seconds is not None else "never"
+        return f"at request {self.requests}" if self.requests is not None else "never"
 
 
 @dataclass
@@ -94,12 +97,14 @@ def run_tap(
     kill: KillAt | None = None,
     timeout: float = 300,
     on_kill: t.Callable[[], None] | None = None,
+    requests: RequestCount | None = None,
 ) -> Run:
     """Run ``python -m module --config ... [--state ...]``; kill it as ``kill`` says.
 
     ``on_kill`` runs right after the SIGKILL, before the pipe is drained, so a caller can look
     at the emulator at the moment of the kill. ``timeout`` is a watchdog: past it the process
-    is killed and the run marked as hung. It runs in ``workdir`` with none of the caller's
+    is killed and the run marked as hung. ``requests`` counts what the emulator receives during
+    this run, for a kill at a request. It runs in ``workdir`` with none of the caller's
     settings (tests.helpers.hermetic).
     """
     workdir = workdir.resolve()
@@ -126,18 +131,18 @@ def run_tap(
         ) as process,  # closes the pipe on the way out
     ):
         killer = _Killer(process, on_kill)
-        timers = [threading.Timer(timeout, killer.hang)]
-        if kill is not None and kill.seconds is not None:
-            timers.append(threading.Timer(kill.seconds, killer.kill))
-        for timer in timers:
-            timer.daemon = True
-            timer.start()
+        watchdog = threading.Timer(timeout, killer.hang)
+        watchdog.daemon = True
+        watchdog.start()
+        if requests is not None:
+            requests.arm(kill.requests if kill is not None else None, killer.kill)
         try:
             messages, problems = _read(process, stdout_path, kill, killer)
             process.wait()
         finally:
-            for timer in timers:
-                timer.cancel()
+            watchdog.cancel()
+            if requests is not None:
+                requests.disarm()
     return Run(
         exit_code=process.returncode,
         messages=messages,

@@ -35,9 +35,9 @@ class Subject:
 
     tap: str
     module: str
-    kill_seconds: tuple[float, float] = (0.5, 2.0)
-    """Where a timed kill -9 falls, in seconds after the start: past the interpreter's start,
-    within the run's usual length."""
+    kill_requests: int = 10
+    """A kill -9 at a request falls as one of the first this many requests of a run comes:
+    fewer than a complete run from no state sends, so that it falls within the run."""
 
     def mount(self, emulator: Emulator) -> dict[str, t.Any]:
         """Serve the account on ``emulator``; the tap config that reads all of it."""

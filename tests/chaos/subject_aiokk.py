@@ -21,7 +21,7 @@ if t.TYPE_CHECKING:
 class AiokkSubject(Subject):
     tap = "tap-aiokk"
     module = "tap_aiokk"
-    kill_seconds = (0.6, 2.5)
+    kill_requests = 40
 
     def __init__(self, seed: int, dialogs: int = 300, *, every_filter: bool = True) -> None:
         self.account = aiokk_account(dialogs=dialogs, seed=seed)

@@ -31,7 +31,7 @@ OPEN_CALLS = ("pending_call_ids", "unconfirmed_call_ids")
 class AlovoiceSubject(Subject):
     tap = "tap-alovoice"
     module = "tap_alovoice"
-    kill_seconds = (0.8, 4.0)
+    kill_requests = 150
 
     def __init__(self, seed: int, calls: int = 200) -> None:
         self.account = alovoice_account(calls, seed=seed)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import typing as t
 
 from tests.chaos.subject import Key, Subject
+from tests.chaos.triggers import TokenUses
 from tests.emulator.twin24 import Twin24Account
 from tests.helpers.twin24_support import TWIN24_PASSWORD, mount_twin24
 from tests.helpers.twin24_truth import call_record, message_rows
@@ -22,7 +23,10 @@ if t.TYPE_CHECKING:
     from tests.emulator import Emulator
 
 TOKEN_TTL = 3600.0
-TOKEN_LIFETIME = 2.0
+TOKEN_USES = 5
+"""API requests one token serves before the emulator refuses it: a complete run from no state
+sends several times as many (a page per window at least, seven windows or more), so it must
+renew its token."""
 SPLIT = "splitting the period in two"
 """What tap-twin24 logs when it splits a window."""
 
@@ -30,7 +34,7 @@ SPLIT = "splitting the period in two"
 class Twin24Subject(Subject):
     tap = "tap-twin24"
     module = "tap_twin24"
-    kill_seconds = (0.6, 2.0)
+    kill_requests = 30
 
     def __init__(
         self,
@@ -40,6 +44,7 @@ class Twin24Subject(Subject):
         burst: int = 0,
         page_size: int = 100,
         ready_token: bool = False,
+        token_uses: int = TOKEN_USES,
     ) -> None:
         self.account = Twin24Account(calls=calls, seed=seed, burst=burst)
         self.burst, self.page_size, self.ready_token = burst, page_size, ready_token
@@ -52,6 +57,8 @@ class Twin24Subject(Subject):
             return tokens
 
         self.account.auth.issue = remembered  # type: ignore[method-assign]
+        self.tokens = None if ready_token else TokenUses(self.account.auth, token_uses)
+        """Spends the tokens the tap logs in for; none with a ready token (it cannot renew)."""
 
     def mount(self, emulator: Emulator) -> dict[str, t.Any]:
         config = mount_twin24(emulator, self.account)
@@ -61,14 +68,16 @@ class Twin24Subject(Subject):
         if self.ready_token:
             del config["email"], config["password"]
             config["token"] = self.account.auth.issue(self.account.email, TOKEN_TTL)["token"]
-        else:
-            self.account.max_token_ttl = TOKEN_LIFETIME
         return config
 
     def unmet(self, runs: list[Run]) -> list[str]:
+        found = []
         if self.burst and not any(SPLIT in run.stderr for run in runs):
-            return ["no window was split"]
-        return []
+            found.append("no window was split")
+        complete = len(runs) == 1 and runs[0].exit_code == 0 and not runs[0].killed
+        if self.tokens is not None and complete and not self.tokens.ran_out:
+            found.append("no token ran out: the run never renewed one")
+        return found
 
     def secrets(self) -> list[str]:
         return [TWIN24_PASSWORD, *self.issued]

@@ -21,9 +21,9 @@ import duckdb
 import psycopg
 import pytest
 
-from tests.emulator import Emulator
-from tests.helpers.call_model_truth import Call, MartTruth, mart_truth
-from tests.helpers.meltano_project import Accounts, install, run_all
+from call_emulator import Emulator
+from harness.call_model_truth import Call, MartTruth, mart_truth
+from harness.meltano_project import Accounts, install, run_all
 
 POSTGRES = {"host": "127.0.0.1", "port": "5432", "user": "postgres", "dbname": "test"}
 SECRETS = {

@@ -18,10 +18,10 @@ import uuid
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.emulator import Emulator
-from tests.helpers.call_model_truth import mart_truth
-from tests.helpers.hermetic import clean_environ
-from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, install, project_copy
+from call_emulator import Emulator
+from call_emulator.testing.hermetic import clean_environ
+from harness.call_model_truth import mart_truth
+from harness.meltano_project import PROJECT_ROOT, Accounts, install, project_copy
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
 from tests.test_readme_commands import Block, readme_blocks, run_bash
 from tests.test_readme_commands import env_file_block as quick_start_env

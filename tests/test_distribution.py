@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.emulator import Emulator
-from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
-from tests.helpers.meltano_project import Accounts, meltano
+from call_emulator import Emulator
+from call_emulator.testing.hermetic import NEUTRAL_CWD, clean_environ
+from harness.meltano_project import Accounts, meltano
 from tools.plugin_definitions import MELTANO_YML, ROOT, TAPS, Release, hub_path
 
 if t.TYPE_CHECKING:

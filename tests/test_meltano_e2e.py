@@ -25,13 +25,13 @@ import psycopg
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.emulator import Emulator
-from tests.helpers.aiokk_truth import finished
-from tests.helpers.alovoice_support import expected_fragments, expected_tags
-from tests.helpers.hermetic import clean_environ
-from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, Changes, install, meltano, run_all
-from tests.helpers.twin24_truth import call_record, message_rows
-from tests.helpers.warehouse import Warehouse, instant, loose
+from call_emulator import Emulator
+from call_emulator.testing.aiokk_truth import finished
+from call_emulator.testing.alovoice_support import expected_fragments, expected_tags
+from call_emulator.testing.hermetic import clean_environ
+from call_emulator.testing.twin24_truth import call_record, message_rows
+from harness.meltano_project import PROJECT_ROOT, Accounts, Changes, install, meltano, run_all
+from harness.warehouse import Warehouse, instant, loose
 
 if t.TYPE_CHECKING:
     from pathlib import Path

@@ -21,7 +21,7 @@ from referencing.jsonschema import DRAFT7
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
-from tests.helpers.meltano_project import meltano
+from harness.meltano_project import meltano
 from tools.plugin_definitions import (
     GENERATED_KEYS,
     MELTANO_YML,

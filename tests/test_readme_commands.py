@@ -3,8 +3,8 @@
 The fenced ```bash and ```cron blocks of "Quick start" and "Scheduling" are parsed by section,
 and each is run by one test below (a changed command is tested as changed; a new block that no
 test runs fails `test_every_block_is_run_by_a_test`). Every subprocess gets the environment
-without the caller's TAP_*, TARGET_* and MELTANO_* variables (tests.helpers.hermetic), and none
-reads the checkout's `.env`: the Meltano commands run in a project folder of their own.
+without the caller's TAP_*, TARGET_* and MELTANO_* variables (call_emulator.testing.hermetic),
+and none reads the checkout's `.env`: the Meltano commands run in a project folder of their own.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.emulator import Emulator
-from tests.helpers.aiokk_truth import finished
-from tests.helpers.hermetic import clean_environ
-from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, project_copy
+from call_emulator import Emulator
+from call_emulator.testing.aiokk_truth import finished
+from call_emulator.testing.hermetic import clean_environ
+from harness.meltano_project import PROJECT_ROOT, Accounts, project_copy
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
 
 README = PROJECT_ROOT / "README.md"
@@ -211,7 +211,7 @@ def test_every_block_is_run_by_a_test() -> None:
 
 def test_running_a_tap_by_hand(tmp_path: Path, checkout_venv: Path) -> None:  # noqa: ARG001 (a fixture used for its effect, or a signature the caller fixes)
     """The block runs as a bash script from the checkout, which its `.venv/bin/...` and
-    `python -m tests.emulator` need, with these substitutions only:
+    `call-emulator` need, with these substitutions only:
 
     - `/tmp/` becomes this test's temporary folder, where the configs and outputs go;
     - the emulator's port (8080) becomes a free one, everywhere in the block, but only when

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.meltano_project import PROJECT_ROOT, TAPS, install, meltano
+from harness.meltano_project import PROJECT_ROOT, TAPS, install, meltano
 
 # Installs target-snowflake with Meltano and dumps each tap's catalog: `make test-slow`.
 pytestmark = pytest.mark.slow

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
+from call_emulator.testing.hermetic import NEUTRAL_CWD, clean_environ
 
 ROOT = Path(__file__).resolve().parent.parent
 MELTANO_YML = ROOT / "meltano.yml"

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
+from call_emulator.testing.hermetic import NEUTRAL_CWD, clean_environ
 
 README = Path(__file__).parent.parent / "README.md"
 TAPS = {"tap-aiokk": "tap_aiokk", "tap-twin24": "tap_twin24", "tap-alovoice": "tap_alovoice"}

@@ -15,14 +15,14 @@ import functools
 import threading
 import typing as t
 
+from call_emulator import Emulator, FaultPlan
+from call_emulator.testing.twin24_support import TWIN24_PREFIXES
 from tests.chaos.outcome import Outcome, Scenario
 from tests.chaos.process import run_tap
 from tests.chaos.subject import LOG_DETAILS, Delivery, Subject
 from tests.chaos.subject_aiokk import AiokkSubject
 from tests.chaos.subject_alovoice import AlovoiceSubject
 from tests.chaos.subject_twin24 import Twin24Subject
-from tests.emulator import Emulator, FaultPlan
-from tests.helpers.twin24_support import TWIN24_PREFIXES
 
 if t.TYPE_CHECKING:
     from pathlib import Path

@@ -13,13 +13,13 @@ from __future__ import annotations
 import functools
 import typing as t
 
+from call_emulator import ALL_FAULTS, Emulator, FaultPlan
 from tests.chaos.outcome import Outcome, Scenario
 from tests.chaos.process import run_tap
 from tests.chaos.subject import GENEROUS_RETRIES, LOG_DETAILS, Delivery, Subject
 from tests.chaos.subject_aiokk import AiokkSubject
 from tests.chaos.subject_alovoice import AlovoiceSubject
 from tests.chaos.subject_twin24 import Twin24Subject
-from tests.emulator import ALL_FAULTS, Emulator, FaultPlan
 
 if t.TYPE_CHECKING:
     from pathlib import Path

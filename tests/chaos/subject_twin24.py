@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import typing as t
 
+from call_emulator.testing.twin24_support import TWIN24_PASSWORD, mount_twin24
+from call_emulator.testing.twin24_truth import call_record, message_rows
+from call_emulator.twin24 import Twin24Account
 from tests.chaos.subject import Key, Subject
-from tests.emulator.twin24 import Twin24Account
-from tests.helpers.twin24_support import TWIN24_PASSWORD, mount_twin24
-from tests.helpers.twin24_truth import call_record, message_rows
 
 if t.TYPE_CHECKING:
+    from call_emulator import Emulator
     from tests.chaos.process import Message, Run
-    from tests.emulator import Emulator
 
 TOKEN_TTL = 3600.0
 TOKEN_LIFETIME = 2.0

@@ -23,7 +23,7 @@ from call_emulator import AIOKK_PREFIX, ALOVOICE_PREFIX, AiokkAccount, AlovoiceA
 from call_emulator.testing.hermetic import clean_environ, empty_env_file
 from call_emulator.twin24 import Twin24Account
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MELTANO = Path(sys.executable).with_name("meltano")
 TWIN24_HOSTS = ("iam", "analyse", "cis")
 TAPS = ("tap-aiokk", "tap-twin24", "tap-alovoice")

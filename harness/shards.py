@@ -24,10 +24,9 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
-
 from call_emulator.testing.hermetic import clean_environ, empty_env_file
 from harness.meltano_project import MELTANO, PROJECT_ROOT, Accounts
+from tools import meltano_files
 
 README = PROJECT_ROOT / "README.md"
 LOADER = "target-postgres"
@@ -60,9 +59,9 @@ class Shard:
         return f"{environment}:{self.name}-to-{LOADER}"
 
 
-def shards(meltano_yml: Path = PROJECT_ROOT / "meltano.yml") -> list[Shard]:
+def shards(root: Path = PROJECT_ROOT) -> list[Shard]:
     """meltano.yml's shards, in the order they are written there."""
-    project = yaml.safe_load(meltano_yml.read_text(encoding="utf-8"))
+    project = meltano_files.project(root)
     return [
         Shard(
             name=entry["name"],

@@ -25,6 +25,7 @@ from harness.meltano_project import PROJECT_ROOT, Accounts, install, project_cop
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
 from tests.test_readme_commands import Block, readme_blocks, run_bash
 from tests.test_readme_commands import env_file_block as quick_start_env
+from tools import meltano_files
 from tools.pins import requirements
 
 if t.TYPE_CHECKING:
@@ -41,8 +42,7 @@ def definition(name: str) -> dict[str, t.Any]:
 
 
 def declared() -> dict[str, dict[str, t.Any]]:
-    project = yaml.safe_load((PROJECT_ROOT / "meltano.yml").read_text(encoding="utf-8"))
-    return {plugin["name"]: plugin for plugin in project["plugins"]["utilities"]}
+    return meltano_files.plugins("utilities")
 
 
 @pytest.mark.parametrize("name", UTILITIES)

@@ -25,7 +25,8 @@ import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 from call_emulator import Emulator
 from call_emulator.testing.hermetic import NEUTRAL_CWD, clean_environ
 from harness.meltano_project import Accounts, meltano
-from tools.plugin_definitions import MELTANO_YML, ROOT, TAPS, Release, hub_path
+from tools import meltano_files
+from tools.plugin_definitions import ROOT, TAPS, Release, hub_path
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -190,7 +191,7 @@ def test_the_taps_take_their_version_from_pyproject_alone(dist: Dist, tmp_path: 
 
 def target_jsonl() -> dict[str, t.Any]:
     """This project's target-jsonl, pinned as here (the test's project gets the pins file)."""
-    project = yaml.safe_load(MELTANO_YML.read_text(encoding="utf-8"))
+    project = meltano_files.project()
     (loader,) = [p for p in project["plugins"]["loaders"] if p["name"] == "target-jsonl"]
     return {key: value for key, value in loader.items() if key != "config"}
 

@@ -29,6 +29,7 @@ from call_emulator.testing.aiokk_truth import finished
 from call_emulator.testing.hermetic import clean_environ
 from harness.meltano_project import PROJECT_ROOT, Accounts, project_copy
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
+from tools import meltano_files
 
 README = PROJECT_ROOT / "README.md"
 QUICK_START, SCHEDULING = "Quick start", "Scheduling"
@@ -376,7 +377,7 @@ def count(connection: t.Any, schema: str, table: str, where: str = "true") -> in
 def prod_config() -> dict[str, set[str]]:
     """The settings meltano.yml's prod environment gives each extractor, and the split
     settings of each shard (an inherited extractor's own config), by the parent's name."""
-    project = yaml.safe_load((PROJECT_ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    project = meltano_files.project()
     (prod,) = [e for e in project["environments"] if e["name"] == "prod"]
     given = {
         plugin["name"]: set(plugin.get("config") or {})

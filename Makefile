@@ -70,7 +70,8 @@ test-slow: .venv
 # The next singer-sdk, a pre-release pinned here, in a venv of its own with the lock's other pins:
 # the taps' own modules and CLIs (the rules, settings, state, errors, secrets, the alovoice
 # pipeline), not the Meltano end-to-end runs, which load the same taps.
-SDK_NEXT_TESTS := tests/test_kit.py tests/test_user_input.py tests/test_installed_modules.py \
+SDK_NEXT_TESTS := tests/test_kit.py tests/test_kit_connection_failures.py tests/test_kit_logs.py \
+	tests/test_kit_settings.py tests/test_user_input.py tests/test_installed_modules.py \
 	singer_tap_kit/tests tap_aiokk/tests/test_cli.py tap_twin24/tests/test_cli.py \
 	tap_alovoice/tests/test_cli.py tap_aiokk/tests/test_errors.py tap_twin24/tests/test_errors.py \
 	tap_alovoice/tests/test_errors.py tap_alovoice/tests/test_pipeline.py \

@@ -447,7 +447,7 @@ def test_lint_check_fails_on(breakage: str) -> None:
 
 def test_no_definition_depends_on_a_schema_extra(definitions: dict[str, Plugin]) -> None:
     """`meltano add --from-ref` drops a definition's `schema` extra, so none has one: aiokk's
-    lists are declared without `items` in the tap's own catalog (tests/aiokk/test_catalog.py),
+    lists are declared without `items` in the tap's own catalog (tap_aiokk/tests/test_catalog.py),
     and meltano.yml carries no extra either, so this project loads as a user's does."""
     extractors = meltano_extractors(EXTRACTORS_YML.read_text(encoding="utf-8"))
     for tap, plugin in definitions.items():

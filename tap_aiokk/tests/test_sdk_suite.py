@@ -12,7 +12,7 @@ from tap_aiokk.tap import TapAiokk
 
 ACCOUNT = AiokkAccount(dialogs=120, seed=4, token=AIOKK_TOKEN)
 # The SDK builds the test class from this config while the module is collected, and syncs with
-# it later: _serve points it at the emulator first (tests/helpers/suite_emulator.py).
+# it later: _serve points it at the emulator first (call_emulator/testing/suite_emulator.py).
 CONFIG = {
     "api_url": UNSERVED_URL,
     "token": AIOKK_TOKEN,

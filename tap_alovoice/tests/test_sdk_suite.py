@@ -12,7 +12,7 @@ from tap_alovoice.tap import TapAlovoice
 
 ACCOUNT = AlovoiceAccount(6, ALOVOICE_TOKEN, delay_seconds=0.05, seed=9)
 # The SDK builds the test class from this config while the module is collected, and syncs with
-# it later: _serve points it at the emulator first (tests/helpers/suite_emulator.py).
+# it later: _serve points it at the emulator first (call_emulator/testing/suite_emulator.py).
 CONFIG = {
     "api_url": UNSERVED_URL,
     "token": ALOVOICE_TOKEN,

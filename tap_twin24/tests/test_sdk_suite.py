@@ -14,7 +14,7 @@ from tap_twin24.tap import TapTwin24
 
 ACCOUNT = Twin24Account(calls=300, seed=4)
 # The SDK builds the test class from this config while the module is collected, and syncs with
-# it later: _serve points it at the emulator first (tests/helpers/suite_emulator.py).
+# it later: _serve points it at the emulator first (call_emulator/testing/suite_emulator.py).
 CONFIG: dict[str, t.Any] = {
     "auth_url": UNSERVED_URL,
     "api_url": UNSERVED_URL,

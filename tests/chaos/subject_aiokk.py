@@ -42,7 +42,7 @@ class AiokkSubject(Subject):
         return [AIOKK_TOKEN]
 
     def truth(self) -> dict[Key, t.Any]:
-        """Dialogs with the fields tests/aiokk/test_sync.py checks; criteria with their marks,
+        """Dialogs with the fields tap_aiokk/tests/test_sync.py checks; criteria with their marks,
         signals with their words."""
         finished = aiokk_truth.finished(self.account.truth())
         expected: dict[Key, t.Any] = {

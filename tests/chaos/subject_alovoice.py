@@ -44,7 +44,7 @@ class AlovoiceSubject(Subject):
 
     def truth(self) -> dict[Key, t.Any]:
         """Each call done with its aicallid and counts; its fragments and tags as
-        tests/helpers/alovoice_support.py builds them."""
+        call_emulator/testing/alovoice_support.py builds them."""
         expected: dict[Key, t.Any] = {}
         for call_id in self.account.call_ids():
             answer = self.account.truth(call_id)

@@ -74,8 +74,8 @@ class Twin24Subject(Subject):
         return [TWIN24_PASSWORD, *self.issued]
 
     def truth(self) -> dict[Key, t.Any]:
-        """Every call as tests/helpers/twin24_truth.py builds its record, its transcript lines,
-        and the tasks with their names."""
+        """Every call as call_emulator.testing.twin24_truth builds its record, its transcript
+        lines, and the tasks with their names."""
         expected: dict[Key, t.Any] = {}
         for call_id, item in self.account.truth().items():
             expected["calls", call_id] = call_record(item)

@@ -158,10 +158,11 @@ def test_a_taps_sdist_holds_its_definition_readme_license_and_changelog(
 
 def _venv(folder: Path, *requirements: Path) -> Path:
     venv = folder / "venv"
-    for command in (
+    commands: list[list[str | Path]] = [
         [uv(), "venv", "--quiet", venv],
         [uv(), "pip", "install", "--quiet", "--python", venv / "bin" / "python", *requirements],
-    ):
+    ]
+    for command in commands:
         result = run(command)
         assert result.returncode == 0, result.stderr[-3000:]
     return venv

@@ -45,8 +45,10 @@ def run_floor(config: dict[str, object], workdir: Path) -> tuple[float, float, i
     ]
     started = time.monotonic()
     with out_path.open("wb") as out:
+        # bench/ is the checkout's, not an installed package: found from the checkout's root.
+        root = {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
         subprocess.run(
-            [*command, *arguments], stdout=out, check=True, cwd=workdir, env=clean_environ()
+            [*command, *arguments], stdout=out, check=True, cwd=workdir, env=clean_environ(root)
         )
     elapsed = time.monotonic() - started
     return elapsed, int(peak_path.read_text()) / 1024, _records(out_path)

@@ -195,15 +195,19 @@ class Accounts:
 
 
 def project_copy(folder: Path, venv: Path) -> Path:
-    """This project in `folder`/project, as the README's commands see it: meltano.yml copied
-    (a test may change it), the rest of the checkout linked in (the taps' pip_url installs
-    `${MELTANO_PROJECT_ROOT}`), `.venv` linked to `venv`, an empty output/ and no .env."""
+    """This project in `folder`/project, as the README's commands see it: meltano.yml and the
+    files it includes (meltano/) copied (a test may change them; Meltano refuses an included
+    file that resolves outside the project), the rest of the checkout linked in (the taps'
+    pip_url installs `${MELTANO_PROJECT_ROOT}`), `.venv` linked to `venv`, an empty output/ and
+    no .env."""
     root = folder / "project"
     root.mkdir()
+    own = ("meltano.yml", "meltano", "output")
     for entry in PROJECT_ROOT.iterdir():
-        if not entry.name.startswith(".") and entry.name not in ("meltano.yml", "output"):
+        if not entry.name.startswith(".") and entry.name not in own:
             (root / entry.name).symlink_to(entry)
     (root / ".venv").symlink_to(venv)
     shutil.copyfile(PROJECT_ROOT / "meltano.yml", root / "meltano.yml")
+    shutil.copytree(PROJECT_ROOT / "meltano", root / "meltano")
     (root / "output").mkdir()
     return root

@@ -29,7 +29,7 @@ from call_emulator.testing.aiokk_truth import finished
 from call_emulator.testing.alovoice_support import expected_fragments, expected_tags
 from call_emulator.testing.hermetic import clean_environ
 from call_emulator.testing.twin24_truth import call_record, message_rows
-from harness.meltano_project import Accounts, Changes, install, meltano, run_all
+from harness.meltano_project import PROJECT_ROOT, Accounts, Changes, install, meltano, run_all
 from harness.warehouse import Warehouse, instant, loose
 from tools import meltano_files
 
@@ -432,7 +432,8 @@ def test_make_demo_loads_and_then_only_what_changed(plugins: None, tmp_path: Pat
         timeout=600,
         check=False,
         cwd=tmp_path,
-        env=clean_environ(),
+        # tools/ is the checkout's, not an installed package: found from the checkout's root.
+        env=clean_environ({"PYTHONPATH": str(PROJECT_ROOT)}),
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     tables = re.findall(r"^  (tap_\w+\.\w+) +(\d+) +(\d+)", result.stdout, re.MULTILINE)

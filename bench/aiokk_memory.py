@@ -14,8 +14,8 @@ from pathlib import Path
 
 import requests
 
-from tests.emulator import AiokkAccount, Emulator
-from tests.helpers.taprun import run_tap
+from call_emulator import AiokkAccount, Emulator
+from call_emulator.testing.taprun import run_tap
 
 TOKEN = "bench-token"
 CALL_TYPES = (1, 2, 3, 4)

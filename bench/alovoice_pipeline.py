@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.emulator import Emulator, Request, Response
-from tests.emulator.alovoice import AlovoiceAccount
-from tests.helpers.taprun import run_tap
+from call_emulator import Emulator, Request, Response
+from call_emulator.alovoice import AlovoiceAccount
+from call_emulator.testing.taprun import run_tap
 
 TOKEN = "bench-token"
 DEFAULT_CONCURRENCY = 8  # tap-alovoice's max_concurrency default

@@ -42,13 +42,13 @@ from psycopg import sql
 
 from bench.bulk_floor import duckdb_floor, postgres_floor, split_records
 from bench.process_peaks import PeakWatch
-from tests.emulator import AIOKK_PREFIX, ALOVOICE_PREFIX, AiokkAccount, AlovoiceAccount, Emulator
-from tests.emulator.twin24 import Twin24Account
-from tests.helpers.hermetic import clean_environ, empty_env_file
-from tests.helpers.meltano_project import MELTANO, PROJECT_ROOT, meltano
+from call_emulator import AIOKK_PREFIX, ALOVOICE_PREFIX, AiokkAccount, AlovoiceAccount, Emulator
+from call_emulator.testing.hermetic import clean_environ, empty_env_file
+from call_emulator.twin24 import Twin24Account
+from harness.meltano_project import MELTANO, PROJECT_ROOT, meltano
 
 if t.TYPE_CHECKING:
-    from tests.emulator import Request, Response, Vendor
+    from call_emulator import Request, Response, Vendor
 
 TOKEN = "bench-token"
 EMAIL, PASSWORD = "bench@twin24.example", "bench-password"

@@ -1,10 +1,10 @@
 """Peak RSS and CPU time of the tap and the loader that `meltano` starts, read from /proc.
 
 Meltano starts each plugin itself, so the benchmark cannot wrap them the way
-``tests/helpers/peak_memory.py`` wraps a tap. Instead a thread reads, every ``interval`` seconds,
-the ``VmHWM`` (the process's own peak, which only grows) of every descendant of the `meltano`
-process, and keeps the highest value seen per plugin, with the CPU seconds it had used (so the
-last tenth of a second of each process is not counted). A peak reached less than ``interval``
+``call_emulator.testing.peak_memory`` wraps a tap. Instead a thread reads, every ``interval``
+seconds, the ``VmHWM`` (the process's own peak, which only grows) of every descendant of the
+`meltano` process, and keeps the highest value seen per plugin, with the CPU seconds it had used (so
+the last tenth of a second of each process is not counted). A peak reached less than ``interval``
 before a process exits can be missed; Linux only (elsewhere nothing is reported).
 """
 

@@ -20,10 +20,9 @@ from pathlib import Path
 
 import psycopg
 
-from tests.emulator import Emulator
-from tests.helpers.meltano_project import Accounts, meltano
-from tests.helpers.shards import finish, shards, split, started
-from tests.test_meltano_shards import tables_step
+from call_emulator import Emulator
+from harness.meltano_project import Accounts, meltano
+from harness.shards import finish, shards, split, started, tables_step
 
 SECRETS = {"token": "bench-token", "email": "bench@twin24.example", "password": "bench-pw"}
 PARENTS = ("tap-twin24", "tap-aiokk")

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.emulator import Emulator
-from tests.emulator.twin24 import Twin24Account
-from tests.helpers.taprun import TapRun, run_tap
-from tests.helpers.twin24_support import mount_twin24
+from call_emulator import Emulator
+from call_emulator.testing.taprun import TapRun, run_tap
+from call_emulator.testing.twin24_support import mount_twin24
+from call_emulator.twin24 import Twin24Account
 
 TWO_YEARS = timedelta(days=730)
 

@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 from bench import twin24_requests
-from tests.emulator import Emulator
-from tests.emulator.twin24 import Twin24Account
-from tests.helpers.hermetic import clean_environ
-from tests.helpers.taprun import run_tap
-from tests.helpers.twin24_support import TWIN24_EMAIL, TWIN24_PASSWORD, mount_twin24
+from call_emulator import Emulator
+from call_emulator.testing.hermetic import clean_environ
+from call_emulator.testing.taprun import run_tap
+from call_emulator.testing.twin24_support import TWIN24_EMAIL, TWIN24_PASSWORD, mount_twin24
+from call_emulator.twin24 import Twin24Account
 
 CALL_RECORDS = '{"type":"RECORD","stream":"call'
 """calls and call_messages lines (the tap also exports the few tasks; the floor does not)."""
@@ -39,14 +39,16 @@ def run_floor(config: dict[str, object], workdir: Path) -> tuple[float, float, i
     command = [
         sys.executable,
         "-m",
-        "tests.helpers.peak_memory",
+        "call_emulator.testing.peak_memory",
         str(peak_path),
         "bench.twin24_floor",
     ]
     started = time.monotonic()
     with out_path.open("wb") as out:
+        # bench/ is the checkout's, not an installed package: found from the checkout's root.
+        root = {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
         subprocess.run(
-            [*command, *arguments], stdout=out, check=True, cwd=workdir, env=clean_environ()
+            [*command, *arguments], stdout=out, check=True, cwd=workdir, env=clean_environ(root)
         )
     elapsed = time.monotonic() - started
     return elapsed, int(peak_path.read_text()) / 1024, _records(out_path)

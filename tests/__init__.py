@@ -1,1 +1,1 @@
-"""Tests of the taps, against the loopback API emulator in ``tests.emulator``."""
+"""Tests of the taps, against the loopback API emulator in ``call_emulator``."""

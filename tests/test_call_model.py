@@ -24,16 +24,16 @@ import duckdb
 import psycopg
 import pytest
 
-from tests.emulator import Emulator
-from tests.helpers.call_model_truth import Call, MartTruth, mart_truth
-from tests.helpers.meltano_project import Accounts, install, run_all
-from tests.helpers.personal_values import (
+from call_emulator import Emulator
+from call_emulator.testing.personal_values import (
     aiokk_values,
     alovoice_values,
     found_in,
     searchable,
     twin24_values,
 )
+from harness.call_model_truth import Call, MartTruth, mart_truth
+from harness.meltano_project import Accounts, install, run_all
 
 POSTGRES = {"host": "127.0.0.1", "port": "5432", "user": "postgres", "dbname": "test"}
 SECRETS = {
@@ -63,7 +63,7 @@ class Built:
     warehouse: str
     """Every value of every table the loader and dbt wrote, as text."""
     served: set[str]
-    """The personal values the emulator served (tests.helpers.personal_values)."""
+    """The personal values the emulator served (call_emulator.testing.personal_values)."""
 
 
 @pytest.fixture(scope="module")

@@ -19,13 +19,14 @@ import uuid
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.emulator import Emulator
-from tests.helpers.call_model_truth import mart_truth
-from tests.helpers.hermetic import clean_environ
-from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, install, project_copy
+from call_emulator import Emulator
+from call_emulator.testing.hermetic import clean_environ
+from harness.call_model_truth import mart_truth
+from harness.meltano_project import PROJECT_ROOT, Accounts, install, project_copy
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
 from tests.test_readme_commands import DOCS, Block, document_blocks, run_bash
 from tests.test_readme_commands import env_file_block as own_accounts_env
+from tools import meltano_files
 from tools.pins import requirements
 
 if t.TYPE_CHECKING:
@@ -42,8 +43,7 @@ def definition(name: str) -> dict[str, t.Any]:
 
 
 def declared() -> dict[str, dict[str, t.Any]]:
-    project = yaml.safe_load((PROJECT_ROOT / "meltano.yml").read_text(encoding="utf-8"))
-    return {plugin["name"]: plugin for plugin in project["plugins"]["utilities"]}
+    return meltano_files.plugins("utilities")
 
 
 @pytest.mark.parametrize("name", UTILITIES)

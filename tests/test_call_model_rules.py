@@ -15,7 +15,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from tests.helpers.meltano_project import install, meltano
+from harness.meltano_project import install, meltano
 
 if t.TYPE_CHECKING:
     from pathlib import Path

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from call_emulator.testing.taprun import TapRun
 from tests.chaos import bad_input
 from tests.chaos.bad_input_judge import DELIVER, Expect, judge, stops, warns
-from tests.helpers.taprun import TapRun
 
 if t.TYPE_CHECKING:
     from pathlib import Path

@@ -15,6 +15,9 @@ import typing as t
 import pytest
 import requests
 
+from call_emulator import Emulator, FaultPlan, Response
+from call_emulator.twin24 import Twin24Account
+from call_emulator.twin24 import auth as twin24_auth
 from tests.chaos import failing, faults, kills
 from tests.chaos.outcome import Outcome
 from tests.chaos.process import KillAt
@@ -23,15 +26,12 @@ from tests.chaos.subject_aiokk import AiokkSubject
 from tests.chaos.subject_twin24 import TOKEN_USES, Twin24Subject
 from tests.chaos.table import render
 from tests.chaos.triggers import RequestCount, TokenUses, after_first_login, first_roll
-from tests.emulator import Emulator, FaultPlan, Response
-from tests.emulator.twin24 import Twin24Account
-from tests.emulator.twin24 import auth as twin24_auth
 
 if t.TYPE_CHECKING:
     from pathlib import Path
 
+    from call_emulator import Request
     from tests.chaos.outcome import Scenario
-    from tests.emulator import Request
 
 
 def _arguments(scenario: Scenario) -> tuple[t.Any, ...]:

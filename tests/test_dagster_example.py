@@ -21,10 +21,10 @@ import uuid
 import psycopg
 import pytest
 
-from tests.emulator import Emulator
-from tests.helpers.hermetic import clean_environ, empty_env_file
-from tests.helpers.meltano_project import MELTANO, PROJECT_ROOT, Accounts
-from tests.helpers.shards import shards, split
+from call_emulator import Emulator
+from call_emulator.testing.hermetic import clean_environ, empty_env_file
+from harness.meltano_project import MELTANO, PROJECT_ROOT, Accounts
+from harness.shards import shards, split
 from tests.test_meltano_e2e import POSTGRES, SECRETS, plugins, postgres_connection  # noqa: F401
 
 if t.TYPE_CHECKING:

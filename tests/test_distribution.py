@@ -1,11 +1,13 @@
-"""The distribution as its users get it: built by `uv build`, installed anywhere, added by Meltano.
+"""The distributions as their users get them: built by `uv build`, installed anywhere, added by
+Meltano.
 
-The wheel and the sdist are built once for the module from this checkout. The wheel is then
-installed into a virtual environment of its own (no Meltano, no test tools) whose executables
-must run; and a new Meltano project adds each tap from its Hub definition with `meltano add
---from-ref`, the definition's `pip_url` as written (this version's wheel in the project's
-folder), installs it and `meltano run`s it into target-jsonl against the emulator, which must
-give back every row the emulator served.
+`make dist` builds a wheel and an sdist of each member of the workspace: the library
+(singer-tap-kit), each tap, the emulator; this module builds them once from this checkout. A tap's
+wheel and the library's are then installed into a virtual environment of their own (no Meltano,
+no test tools, no other tap) whose executable must run; and a new Meltano project adds each tap
+from its Hub definition with `meltano add --from-ref`, the definition's `pip_url` as written (the
+tap's and the library's wheels in the project's folder), installs it and `meltano run`s it into
+target-jsonl against the emulator, which must give back every row the emulator served.
 """
 
 from __future__ import annotations
@@ -22,21 +24,23 @@ from dataclasses import dataclass
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.emulator import Emulator
-from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
-from tests.helpers.meltano_project import Accounts, meltano
-from tools.plugin_definitions import MELTANO_YML, ROOT, TAPS, Release, hub_path
+from call_emulator import Emulator
+from call_emulator.testing.hermetic import NEUTRAL_CWD, clean_environ
+from harness.meltano_project import Accounts, meltano
+from tools import meltano_files
+from tools.plugin_definitions import LIBRARY, ROOT, TAPS, Release, hub_path
 
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-# Builds the wheel and the sdist, installs them and runs Meltano: `make test-slow`.
+# Builds the wheels and the sdists, installs them and runs Meltano: `make test-slow`.
 pytestmark = pytest.mark.slow
 
-RELEASE = Release.read()
+LIBRARY_RELEASE = Release.read(LIBRARY)
+RELEASES = {tap: Release.of(tap) for tap in TAPS}
 UV_CANDIDATES = ("uv", str(ROOT / ".tools" / "bin" / "uv"))
-# Inside the packages: each tap's Hub definition. Beside them in the sdist: the documents.
-SDIST_FILES = ("README.md", "LICENSE", "CHANGELOG.md", "RELEASING.md", "pyproject.toml")
+# Beside the package in each tap's sdist: the documents and the Hub definition.
+SDIST_FILES = ("README.md", "LICENSE", "CHANGELOG.md", "pyproject.toml", "meltano-hub.yml")
 DEV_TOOLS = ("meltano", "pytest", "ruff", "mypy", "yamllint")
 SECRETS = {"token": "canary-dist-token-5e1f", "email": "dist@twin24.example", "password": "pw-d1"}
 MAIN_STREAM = {"tap-aiokk": "dialogs", "tap-twin24": "calls", "tap-alovoice": "analyses"}
@@ -49,54 +53,97 @@ def uv() -> str:
     return found
 
 
+def run(command: t.Sequence[str | Path], timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    env = clean_environ()
+    env.pop("VIRTUAL_ENV", None)
+    return subprocess.run(
+        [str(word) for word in command], capture_output=True, text=True, timeout=timeout,
+        check=False, cwd=NEUTRAL_CWD, env=env,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Dist:
-    wheel: Path
-    sdist: Path
+    """What `uv build --all-packages` wrote: each distribution's wheel and sdist, by name."""
+
+    wheels: dict[str, Path]
+    sdists: dict[str, Path]
+
+    def wheel(self, release: Release) -> Path:
+        return self.wheels[release.name]
 
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Dist:
-    """`uv build` of this checkout: one wheel, one sdist."""
+    """`uv build --all-packages` of this checkout, as `make dist` runs it."""
     out = tmp_path_factory.mktemp("dist")
-    result = subprocess.run(
-        [uv(), "build", "--quiet", "--out-dir", str(out), str(ROOT)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=NEUTRAL_CWD,
-        env=clean_environ(),
-    )
+    result = run([uv(), "build", "--quiet", "--all-packages", "--out-dir", out, ROOT], 600)
     assert result.returncode == 0, result.stderr[-3000:]
-    (wheel,) = out.glob("*.whl")
-    (sdist,) = out.glob("*.tar.gz")
-    return Dist(wheel, sdist)
+
+    def name(path: Path) -> str:
+        return re.sub(r"-[0-9][^-]*(-py3-none-any\.whl|\.tar\.gz)$", "", path.name).replace(
+            "_", "-"
+        )
+
+    return Dist(
+        wheels={name(path): path for path in out.glob("*.whl")},
+        sdists={name(path): path for path in out.glob("*.tar.gz")},
+    )
 
 
-def test_the_wheel_holds_the_taps_definitions_readme_and_license(dist: Dist) -> None:
-    assert dist.wheel.name == RELEASE.wheel  # the name the definitions' pip_url gives
-    with zipfile.ZipFile(dist.wheel) as wheel:
+def test_one_wheel_and_one_sdist_per_member(dist: Dist) -> None:
+    expected = {"singer-tap-kit", *TAPS, "call-analytics-emulator"}
+    assert set(dist.wheels) == expected
+    assert set(dist.sdists) == expected
+
+
+def _top_levels(names: t.Iterable[str]) -> set[str]:
+    return {name.split("/", 1)[0] for name in names if ".dist-info" not in name.split("/", 1)[0]}
+
+
+@pytest.mark.parametrize("tap", TAPS)
+def test_a_taps_wheel_holds_the_tap_its_definition_readme_and_license(dist: Dist, tap: str) -> None:
+    release = RELEASES[tap]
+    module = TAPS[tap].module
+    wheel_path = dist.wheel(release)
+    assert wheel_path.name == release.wheel  # the name the definitions' pip_url gives
+    with zipfile.ZipFile(wheel_path) as wheel:
         names = set(wheel.namelist())
-        info = f"{RELEASE.wheel.split('-')[0]}-{RELEASE.version}.dist-info"
+        info = f"{module}-{release.version}.dist-info"
         metadata = wheel.read(f"{info}/METADATA").decode()
-        for tap in TAPS:
-            member = f"{TAPS[tap].module}/meltano-hub.yml"
-            assert wheel.read(member) == hub_path(tap).read_bytes(), member
+        assert wheel.read(f"{module}/meltano-hub.yml") == hub_path(tap).read_bytes()
         assert wheel.read(f"{info}/licenses/LICENSE") == (ROOT / "LICENSE").read_bytes()
         scripts = wheel.read(f"{info}/entry_points.txt").decode()
-    assert f"Version: {RELEASE.version}\n" in metadata
+    assert _top_levels(names) == {module}, names  # no other tap, no library copy, no tests
+    assert f"Version: {release.version}\n" in metadata
     assert "License-Expression: Apache-2.0" in metadata
-    # The README is the long description, whole.
-    assert (ROOT / "README.md").read_text(encoding="utf-8").strip() in metadata
-    assert {f"{tap} = {TAPS[tap].module}.tap:main" for tap in TAPS} <= set(scripts.splitlines())
-    assert not any(name.startswith(("tests/", "tools/", "bench/", "kit/")) for name in names), names
+    assert (ROOT / module / "README.md").read_text(encoding="utf-8").strip() in metadata
+    library = f"Requires-Dist: {LIBRARY_RELEASE.name}<"
+    assert any(line.startswith(library) for line in metadata.splitlines()), metadata
+    assert [line for line in scripts.splitlines() if " = " in line] == [
+        f"{tap} = {module}.tap:main"
+    ]
 
 
-def test_the_sdist_holds_the_definitions_readme_license_and_changelog(dist: Dist) -> None:
-    top = f"{RELEASE.wheel.split('-')[0]}-{RELEASE.version}"
-    assert dist.sdist.name == f"{top}.tar.gz"
-    with tarfile.open(dist.sdist) as sdist:
+def test_the_librarys_wheel_holds_the_library_only(dist: Dist) -> None:
+    wheel_path = dist.wheel(LIBRARY_RELEASE)
+    assert wheel_path.name == LIBRARY_RELEASE.wheel
+    with zipfile.ZipFile(wheel_path) as wheel:
+        names = set(wheel.namelist())
+    assert _top_levels(names) == {"singer_tap_kit"}, names
+    assert not any(name.endswith("entry_points.txt") for name in names)
+
+
+@pytest.mark.parametrize("tap", TAPS)
+def test_a_taps_sdist_holds_its_definition_readme_license_and_changelog(
+    dist: Dist, tap: str
+) -> None:
+    release = RELEASES[tap]
+    module = TAPS[tap].module
+    top = f"{module}-{release.version}"
+    sdist_path = dist.sdists[tap]
+    assert sdist_path.name == f"{top}.tar.gz"
+    with tarfile.open(sdist_path) as sdist:
         names = set(sdist.getnames())
 
         def read(name: str) -> bytes:
@@ -105,84 +152,99 @@ def test_the_sdist_holds_the_definitions_readme_license_and_changelog(dist: Dist
             return member.read()
 
         for name in SDIST_FILES:
-            assert read(name) == (ROOT / name).read_bytes(), name
-        for tap in TAPS:
-            assert read(f"{TAPS[tap].module}/meltano-hub.yml") == hub_path(tap).read_bytes()
+            assert read(name) == (ROOT / module / name).read_bytes(), name
     assert not any(re.match(rf"{top}/(tests|tools|bench|plugins|output)/", n) for n in names)
 
 
-@pytest.fixture(scope="module")
-def clean_venv(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A new virtual environment with the wheel and its dependencies only."""
-    venv = tmp_path_factory.mktemp("clean") / "venv"
-    env = clean_environ()
-    env.pop("VIRTUAL_ENV", None)
-    for command in (
-        [uv(), "venv", "--quiet", str(venv)],
-        [uv(), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), dist.wheel],
-    ):
-        result = subprocess.run(
-            [str(word) for word in command],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-            cwd=NEUTRAL_CWD,
-            env=env,
-        )
+def _venv(folder: Path, *requirements: Path) -> Path:
+    venv = folder / "venv"
+    commands: list[list[str | Path]] = [
+        [uv(), "venv", "--quiet", venv],
+        [uv(), "pip", "install", "--quiet", "--python", venv / "bin" / "python", *requirements],
+    ]
+    for command in commands:
+        result = run(command)
         assert result.returncode == 0, result.stderr[-3000:]
     return venv
 
 
-def test_the_wheel_installs_without_dev_tools(clean_venv: Path) -> None:
+@pytest.fixture(scope="module")
+def twin24_venv(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new virtual environment with tap-twin24's wheel, the library's and their dependencies."""
+    return _venv(
+        tmp_path_factory.mktemp("twin24"),
+        dist.wheel(RELEASES["tap-twin24"]),
+        dist.wheel(LIBRARY_RELEASE),
+    )
+
+
+def test_a_tap_installs_with_the_library_and_nothing_of_another_tap(twin24_venv: Path) -> None:
+    """tap-twin24's wheel and the library's give the tap-twin24 command, and no other tap's
+    module or command, and no dev tool."""
+    bin_folder = twin24_venv / "bin"
+    assert (bin_folder / "tap-twin24").exists()
+    assert not [tool for tool in DEV_TOOLS if (bin_folder / tool).exists()]
+    assert not [name for name in TAPS if name != "tap-twin24" and (bin_folder / name).exists()]
+    found = run(
+        [
+            bin_folder / "python",
+            "-c",
+            "import importlib.util as u; "
+            "print(*[m for m in ('tap_aiokk', 'tap_twin24', 'tap_alovoice', 'singer_tap_kit', "
+            "'call_emulator') if u.find_spec(m)])",
+        ]
+    )
+    assert found.returncode == 0, found.stderr[-3000:]
+    assert found.stdout.split() == ["tap_twin24", "singer_tap_kit"]
+    about = run([bin_folder / "tap-twin24", "--about", "--format=json"], 120)
+    assert about.returncode == 0, about.stderr[-3000:]
+    assert json.loads(about.stdout)["version"] == RELEASES["tap-twin24"].version
+
+
+@pytest.fixture(scope="module")
+def clean_venv(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new virtual environment with every tap's wheel, the library's and their dependencies."""
+    wheels = [dist.wheel(release) for release in RELEASES.values()]
+    return _venv(tmp_path_factory.mktemp("clean"), *wheels, dist.wheel(LIBRARY_RELEASE))
+
+
+def test_the_wheels_install_without_dev_tools(clean_venv: Path) -> None:
     assert not [tool for tool in DEV_TOOLS if (clean_venv / "bin" / tool).exists()]
 
 
 @pytest.mark.parametrize("tap", TAPS)
 def test_each_installed_executable_tells_about_itself(clean_venv: Path, tap: str) -> None:
-    """`--about` of the installed tap: its name, and the version pyproject.toml gives."""
-    result = subprocess.run(
-        [str(clean_venv / "bin" / tap), "--about", "--format=json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=NEUTRAL_CWD,
-        env=clean_environ(),
-    )
+    """`--about` of the installed tap: its name, and the version its pyproject.toml gives."""
+    result = run([clean_venv / "bin" / tap, "--about", "--format=json"], 120)
     assert result.returncode == 0, result.stderr[-3000:]
     about = json.loads(result.stdout)
-    assert about["name"] == tap and about["version"] == RELEASE.version, about["version"]
+    assert about["name"] == tap and about["version"] == RELEASES[tap].version, about["version"]
     assert about["settings"]["properties"], "no settings"
 
 
 def test_the_taps_take_their_version_from_pyproject_alone(dist: Dist, tmp_path: Path) -> None:
-    """The sdist with another version in its pyproject.toml, and nothing else changed, builds
-    taps that report that version: no tap holds a version of its own."""
-    version = f"{RELEASE.version}.post999"
-    with tarfile.open(dist.sdist) as sdist:
-        sdist.extractall(tmp_path, filter="data")
-    (source,) = tmp_path.iterdir()
-    pyproject = source / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8")
-    assert text.count(f'version = "{RELEASE.version}"') == 1
-    pyproject.write_text(text.replace(f'version = "{RELEASE.version}"', f'version = "{version}"'))
-    venv = tmp_path / "venv"
-    for command in (
-        [uv(), "venv", "--quiet", str(venv)],
-        [uv(), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), str(source)],
-    ):
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=600, check=False,
-            cwd=NEUTRAL_CWD, env=clean_environ(),
-        )  # fmt: skip
-        assert result.returncode == 0, result.stderr[-3000:]
-    for tap in TAPS:
-        result = subprocess.run(
-            [str(venv / "bin" / tap), "--version"], capture_output=True, text=True,
-            timeout=120, check=False, cwd=NEUTRAL_CWD, env=clean_environ(),
-        )  # fmt: skip
-        assert result.stdout.startswith(f"{tap} v{version},"), (result.stdout, result.stderr)
+    """Each tap's sdist with another version in its pyproject.toml, and nothing else changed,
+    builds a tap that reports that version: no tap holds a version of its own."""
+    sources = []
+    for tap, release in RELEASES.items():
+        version = f"{release.version}.post999"
+        with tarfile.open(dist.sdists[tap]) as sdist:
+            sdist.extractall(tmp_path / tap, filter="data")
+        (source,) = (tmp_path / tap).iterdir()
+        pyproject = source / "pyproject.toml"
+        text = pyproject.read_text(encoding="utf-8")
+        assert text.count(f'version = "{release.version}"') == 1
+        pyproject.write_text(
+            text.replace(f'version = "{release.version}"', f'version = "{version}"')
+        )
+        sources.append(source)
+    venv = _venv(tmp_path, *sources, dist.wheel(LIBRARY_RELEASE))
+    for tap, release in RELEASES.items():
+        result = run([venv / "bin" / tap, "--version"], 120)
+        assert result.stdout.startswith(f"{tap} v{release.version}.post999,"), (
+            result.stdout,
+            result.stderr,
+        )
 
 
 # A new Meltano project that adds the taps from their Hub definitions. -----------------------
@@ -190,15 +252,15 @@ def test_the_taps_take_their_version_from_pyproject_alone(dist: Dist, tmp_path: 
 
 def target_jsonl() -> dict[str, t.Any]:
     """This project's target-jsonl, pinned as here (the test's project gets the pins file)."""
-    project = yaml.safe_load(MELTANO_YML.read_text(encoding="utf-8"))
+    project = meltano_files.project()
     (loader,) = [p for p in project["plugins"]["loaders"] if p["name"] == "target-jsonl"]
     return {key: value for key, value in loader.items() if key != "config"}
 
 
 @pytest.fixture(scope="module")
 def new_project(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`meltano add --from-ref` of each Hub definition with the wheel in the project, then
-    `meltano install`."""
+    """`meltano add --from-ref` of each Hub definition with the taps' and the library's wheels
+    in the project, then `meltano install`."""
     project = tmp_path_factory.mktemp("new-project")
     (project / "meltano.yml").write_text(
         yaml.safe_dump(
@@ -217,7 +279,11 @@ def new_project(dist: Dist, tmp_path_factory: pytest.TempPathFactory) -> Path:
     pins = project / "plugins" / "loaders" / "target-jsonl.txt"
     pins.parent.mkdir(parents=True)
     shutil.copyfile(ROOT / "plugins" / "loaders" / "target-jsonl.txt", pins)
-    shutil.copyfile(dist.wheel, project / dist.wheel.name)
+    for wheel in [
+        *(dist.wheel(release) for release in RELEASES.values()),
+        dist.wheel(LIBRARY_RELEASE),
+    ]:
+        shutil.copyfile(wheel, project / wheel.name)
     system_db = {"MELTANO_DATABASE_URI": f"sqlite:///{project / 'system.db'}"}
     for tap in TAPS:
         added = meltano(
@@ -235,8 +301,9 @@ def test_meltano_adds_each_tap_as_its_definition_says(new_project: Path) -> None
     extractors = {entry["name"]: entry for entry in plugins["extractors"]}
     assert set(extractors) == set(TAPS)
     for tap, entry in extractors.items():
-        assert entry["pip_url"] == RELEASE.pip_url, entry["pip_url"]
-        assert entry["variant"] == RELEASE.variant
+        release = RELEASES[tap]
+        assert entry["pip_url"] == release.pip_url, entry["pip_url"]
+        assert entry["variant"] == release.variant
         executable = new_project / ".meltano" / "extractors" / tap / "venv" / "bin" / tap
         version = subprocess.run(
             [str(executable), "--version"],
@@ -246,7 +313,7 @@ def test_meltano_adds_each_tap_as_its_definition_says(new_project: Path) -> None
             check=False,
             env=clean_environ(),
         )
-        assert version.stdout.startswith(f"{tap} v{RELEASE.version},"), version
+        assert version.stdout.startswith(f"{tap} v{release.version},"), version
 
 
 def test_aiokks_lists_reach_the_catalog_without_items(new_project: Path, tmp_path: Path) -> None:

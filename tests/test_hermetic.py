@@ -2,9 +2,10 @@
 
 A .env in the checkout and the same variables in the test process point every tap and target
 at a canary (a loopback listener that records each connection) and narrow what the taps
-select. The taps started by tests.helpers.taprun (given --config=ENV on top of their config file, so
-that they do look at variables and .env) must still read the emulator, all of it; `meltano
-config print` started by tests.helpers.meltano_project must still resolve meltano.yml's values.
+select. The taps started by call_emulator.testing.taprun (given --config=ENV on top of their
+config file, so that they do look at variables and .env) must still read the emulator, all of
+it; `meltano config print` started by harness.meltano_project must still resolve meltano.yml's
+values.
 """
 
 from __future__ import annotations
@@ -21,19 +22,19 @@ from datetime import datetime
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.emulator.twin24 import Twin24Account
-from tests.helpers.aiokk_support import aiokk_account, mount_aiokk
-from tests.helpers.aiokk_truth import finished
-from tests.helpers.alovoice_support import alovoice_account, mount_alovoice
-from tests.helpers.hermetic import foreign
-from tests.helpers.meltano_project import PROJECT_ROOT, meltano
-from tests.helpers.taprun import TapRun, run_tap
-from tests.helpers.twin24_support import mount_twin24
+from call_emulator.testing.aiokk_support import aiokk_account, mount_aiokk
+from call_emulator.testing.aiokk_truth import finished
+from call_emulator.testing.alovoice_support import alovoice_account, mount_alovoice
+from call_emulator.testing.hermetic import foreign
+from call_emulator.testing.taprun import TapRun, run_tap
+from call_emulator.testing.twin24_support import mount_twin24
+from call_emulator.twin24 import Twin24Account
+from harness.meltano_project import PROJECT_ROOT, meltano
 
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.emulator import Emulator
+    from call_emulator import Emulator
 
 MELTANO_PLUGINS = ("tap-aiokk", "tap-twin24", "tap-alovoice", "target-postgres")
 URL_SETTINGS = {

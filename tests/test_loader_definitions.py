@@ -15,7 +15,8 @@ import typing as t
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tools.pins import DEFINITIONS, MELTANO_YML, rendered, requirements
+from tools import meltano_files
+from tools.pins import DEFINITIONS, rendered, requirements
 
 KINDS = {"target-postgres": "loaders", "target-duckdb": "loaders"}
 KINDS |= {"dbt-duckdb": "utilities", "dbt-postgres": "utilities"}
@@ -49,7 +50,7 @@ def test_the_pip_url_pins_every_package_and_needs_no_file(name: str) -> None:
 
 @pytest.mark.parametrize("name", DEFINITIONS)
 def test_meltano_yml_holds_the_same_entry(name: str) -> None:
-    project = yaml.safe_load(MELTANO_YML.read_text(encoding="utf-8"))
+    project = meltano_files.project()
     (entry,) = [p for p in project["plugins"][KINDS[name]] if p["name"] == name]
     assert entry == definition(name)
 

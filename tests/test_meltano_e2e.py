@@ -23,15 +23,15 @@ from zoneinfo import ZoneInfo
 import duckdb
 import psycopg
 import pytest
-import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.emulator import Emulator
-from tests.helpers.aiokk_truth import finished
-from tests.helpers.alovoice_support import expected_fragments, expected_tags
-from tests.helpers.hermetic import clean_environ
-from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, Changes, install, meltano, run_all
-from tests.helpers.twin24_truth import call_record, message_rows
-from tests.helpers.warehouse import Warehouse, instant, loose
+from call_emulator import Emulator
+from call_emulator.testing.aiokk_truth import finished
+from call_emulator.testing.alovoice_support import expected_fragments, expected_tags
+from call_emulator.testing.hermetic import clean_environ
+from call_emulator.testing.twin24_truth import call_record, message_rows
+from harness.meltano_project import PROJECT_ROOT, Accounts, Changes, install, meltano, run_all
+from harness.warehouse import Warehouse, instant, loose
+from tools import meltano_files
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -432,7 +432,8 @@ def test_make_demo_loads_and_then_only_what_changed(plugins: None, tmp_path: Pat
         timeout=600,
         check=False,
         cwd=tmp_path,
-        env=clean_environ(),
+        # tools/ is the checkout's, not an installed package: found from the checkout's root.
+        env=clean_environ({"PYTHONPATH": str(PROJECT_ROOT)}),
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     tables = re.findall(r"^  (tap_\w+\.\w+) +(\d+) +(\d+)", result.stdout, re.MULTILINE)
@@ -507,7 +508,7 @@ NUMBERS_FROM_THE_ENVIRONMENT: dict[str, dict[str, int]] = {
 
 def declared_numbers() -> dict[str, set[str]]:
     """The extractors' settings that meltano.yml declares as numbers of any kind."""
-    project = yaml.safe_load((PROJECT_ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    project = meltano_files.project()
     return {
         extractor["name"]: {
             setting["name"]

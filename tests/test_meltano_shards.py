@@ -25,20 +25,21 @@ from dataclasses import dataclass, field
 import psycopg
 import pytest
 
-from tests.emulator import Emulator, Request, Response
-from tests.helpers.hermetic import clean_environ, empty_env_file
-from tests.helpers.meltano_project import MELTANO, PROJECT_ROOT, Accounts, Changes
-from tests.helpers.shards import (
+from call_emulator import Emulator, Request, Response
+from harness.meltano_project import Accounts, Changes
+from harness.shards import (
     LOADER,
     Shard,
     Split,
     finish,
     refresh_call_lists,
+    scaling_out_blocks,
     shards,
     split,
     started,
+    tables_step,
 )
-from tests.helpers.warehouse import Warehouse, instant
+from harness.warehouse import Warehouse, instant
 from tests.test_meltano_e2e import (
     POSTGRES,
     SECRETS,
@@ -57,21 +58,8 @@ if t.TYPE_CHECKING:
 # Minutes of Meltano runs: `make scale-out`, which `make test-slow` calls.
 pytestmark = pytest.mark.slow
 
-PAGE = PROJECT_ROOT / "docs" / "scaling-out.md"
 KILLED = "tap-twin24-tasks-a"
 SCHEMAS = {"tap-aiokk": "tap_aiokk", "tap-twin24": "tap_twin24", "tap-alovoice": "tap_alovoice"}
-
-
-def scaling_out_blocks() -> list[str]:
-    """The ```bash blocks of docs/scaling-out.md, in order."""
-    return re.findall(r"```bash\n(.*?)```", PAGE.read_text(encoding="utf-8"), re.DOTALL)
-
-
-def readme_command(line: str, environment: str, dotenv: Path) -> str:
-    """A line of the page as the test runs it: this venv's meltano, the demo environment."""
-    return line.replace(".venv/bin/meltano", f"{MELTANO} --env-file={dotenv}").replace(
-        "--environment=prod", f"--environment={environment}"
-    )
 
 
 class Paced:
@@ -230,21 +218,6 @@ def task_of(accounts: Accounts, call_id: str) -> str:
 def written_since(warehouse: Warehouse, moment: t.Any) -> set[str]:
     rows = warehouse.rows("tap-twin24", "calls", ["id", "_sdc_batched_at"])
     return {row["id"] for row in rows if instant(row["_sdc_batched_at"]) > moment}
-
-
-def tables_step(env: t.Mapping[str, str], workdir: Path) -> None:
-    """The first block of docs/scaling-out.md, run as a bash script, line by line."""
-    block = scaling_out_blocks()[0]
-    with empty_env_file() as dotenv:
-        script = readme_command(block, "demo", dotenv)
-        log = workdir / "tables.log"
-        with log.open("w") as out:
-            done = subprocess.run(
-                ["bash", "-euo", "pipefail", "-c", script], cwd=PROJECT_ROOT,
-                env=clean_environ({"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", **env}),
-                stdout=out, stderr=subprocess.STDOUT, timeout=300, check=False,
-            )  # fmt: skip
-    assert done.returncode == 0, log.read_text(encoding="utf-8")[-4000:]
 
 
 def resume(

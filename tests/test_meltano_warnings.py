@@ -17,11 +17,11 @@ from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.helpers.aiokk_support import aiokk_account, mount_aiokk
-from tests.helpers.meltano_project import PROJECT_ROOT, meltano
+from call_emulator.testing.aiokk_support import aiokk_account, mount_aiokk
+from harness.meltano_project import PROJECT_ROOT, meltano
 
 if t.TYPE_CHECKING:
-    from tests.emulator import Emulator
+    from call_emulator import Emulator
 
 TAP = Path(sys.executable).with_name("tap-aiokk")
 

@@ -30,11 +30,11 @@ import psycopg
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.emulator import Emulator
-from tests.helpers.call_model_truth import mart_truth
-from tests.helpers.hermetic import clean_environ
-from tests.helpers.meltano_project import MELTANO, PROJECT_ROOT, Accounts
-from tests.helpers.warehouse import Warehouse
+from call_emulator import Emulator
+from call_emulator.testing.hermetic import clean_environ
+from harness.call_model_truth import mart_truth
+from harness.meltano_project import MELTANO, PROJECT_ROOT, Accounts
+from harness.warehouse import Warehouse
 from tests.test_meltano_e2e import POSTGRES, Load, assert_matches, expected, postgres_connection
 from tests.test_readme_commands import Block, readme_blocks, run_bash
 

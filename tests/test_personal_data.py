@@ -15,24 +15,24 @@ import typing as t
 
 import pytest
 
-from tap_twin24.tap import TapTwin24
-from tests.emulator.twin24 import Twin24Account
-from tests.helpers.aiokk_support import aiokk_account, mount_aiokk
-from tests.helpers.alovoice_support import alovoice_account, mount_alovoice
-from tests.helpers.personal_values import (
+from call_emulator.testing.aiokk_support import aiokk_account, mount_aiokk
+from call_emulator.testing.alovoice_support import alovoice_account, mount_alovoice
+from call_emulator.testing.personal_values import (
     aiokk_values,
     alovoice_values,
     found_in,
     searchable,
     twin24_values,
 )
-from tests.helpers.taprun import TapRun, run_tap
-from tests.helpers.twin24_support import mount_twin24
+from call_emulator.testing.taprun import TapRun, run_tap
+from call_emulator.testing.twin24_support import mount_twin24
+from call_emulator.twin24 import Twin24Account
+from tap_twin24.tap import TapTwin24
 
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.emulator import Emulator
+    from call_emulator import Emulator
 
 KEY = "canary-personal-data-key-0c9e7f215b"
 """The hash key: a secret, so a canary too."""

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
-from tests.helpers.meltano_project import meltano, project_copy
+from call_emulator.testing.hermetic import NEUTRAL_CWD, clean_environ
+from harness.meltano_project import meltano, project_copy
 from tools.personal_data_table import TAPS, block, documents, personal_data_table
 
 ROOT = Path(__file__).parent.parent

@@ -21,10 +21,11 @@ from referencing.jsonschema import DRAFT7
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
-from tests.helpers.meltano_project import meltano
+from harness.meltano_project import meltano
+from tools import meltano_files
+from tools.meltano_files import EXTRACTORS_YML
 from tools.plugin_definitions import (
     GENERATED_KEYS,
-    MELTANO_YML,
     ROOT,
     TAPS,
     Release,
@@ -162,9 +163,10 @@ def setting_disagreements(setting: dict[str, t.Any], schema: dict[str, t.Any]) -
     return problems
 
 
-def hub_problems(plugin: Plugin, release: Release | None = None) -> list[str]:
-    """What keeps the definition from being a complete, valid Meltano Hub definition."""
-    release = release or Release.read()
+def hub_problems(plugin: Plugin, tap: str, release: Release | None = None) -> list[str]:
+    """What keeps the definition of ``tap`` from being a complete, valid Meltano Hub
+    definition."""
+    release = release or Release.of(tap)
     problems = [f"no {key}" for key in REQUIRED if not plugin.get(key)]
     problems += [
         f"{'/'.join(map(str, error.absolute_path))}: {error.message}"
@@ -191,8 +193,12 @@ def hub_problems(plugin: Plugin, release: Release | None = None) -> list[str]:
 
 
 def release_scripts() -> dict[str, str]:
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return dict(pyproject["project"]["scripts"])
+    """The console scripts of the taps' distributions (each tap's pyproject.toml)."""
+    scripts: dict[str, str] = {}
+    for spec in TAPS.values():
+        text = (ROOT / spec.module / "pyproject.toml").read_text(encoding="utf-8")
+        scripts |= tomllib.loads(text)["project"]["scripts"]
+    return scripts
 
 
 def lint_problems(text: str) -> list[str]:
@@ -263,12 +269,12 @@ def test_definition_matches_about(
 
 @pytest.mark.parametrize("tap", TAPS)
 def test_definition_is_complete(tap: str, definitions: dict[str, Plugin]) -> None:
-    assert hub_problems(definitions[tap]) == []
+    assert hub_problems(definitions[tap], tap) == []
 
 
 @pytest.mark.parametrize("tap", TAPS)
 def test_meltano_yml_extractor_matches_definition(tap: str, definitions: dict[str, Plugin]) -> None:
-    entry = meltano_extractors(MELTANO_YML.read_text(encoding="utf-8"))[tap]
+    entry = meltano_extractors(EXTRACTORS_YML.read_text(encoding="utf-8"))[tap]
     assert meltano_disagreements(entry, definitions[tap]) == [], "run `make docs`"
 
 
@@ -281,7 +287,8 @@ def test_meltano_accepts_the_extractors(definitions: dict[str, Plugin], tmp_path
     """meltano reads every setting of the demo environment as declared, secrets redacted; and
     the same check fails on a copy of the project where aiokk's token is not marked sensitive
     and its timezone (set in the demo environment) is not declared."""
-    project = yaml.safe_load(MELTANO_YML.read_text(encoding="utf-8"))
+    project = meltano_files.project()  # meltano.yml with what it includes, in one file
+    project.pop("include_paths")
     aiokk = next(e for e in project["plugins"]["extractors"] if e["name"] == "tap-aiokk")
     _setting(aiokk, "token").pop("sensitive")
     aiokk["settings"].remove(_setting(aiokk, "timezone"))
@@ -382,12 +389,14 @@ HUB_BREAKAGES: dict[str, t.Callable[[Plugin], object]] = {
 def test_hub_check_fails_on(breakage: str, definitions: dict[str, Plugin]) -> None:
     plugin = copy.deepcopy(definitions["tap-twin24"])
     HUB_BREAKAGES[breakage](plugin)
-    assert hub_problems(plugin) != []
+    assert hub_problems(plugin, "tap-twin24") != []
 
 
 @pytest.mark.parametrize("key", [key for key in GENERATED_KEYS if key != "schema"])
 def test_meltano_yml_check_fails_on_a_difference(key: str, definitions: dict[str, Plugin]) -> None:
-    entry = copy.deepcopy(meltano_extractors(MELTANO_YML.read_text(encoding="utf-8"))["tap-aiokk"])
+    entry = copy.deepcopy(
+        meltano_extractors(EXTRACTORS_YML.read_text(encoding="utf-8"))["tap-aiokk"]
+    )
     entry[key] = entry[key][:-1]
     assert meltano_disagreements(entry, definitions["tap-aiokk"]) == [
         f"{key} differs from the Hub definition"
@@ -397,7 +406,10 @@ def test_meltano_yml_check_fails_on_a_difference(key: str, definitions: dict[str
 def test_stale_check_fails_on_a_changed_about(abouts: dict[str, About]) -> None:
     changed = copy.deepcopy(abouts)
     changed["tap-alovoice"]["settings"]["properties"]["max_wait"]["default"] = 600
-    assert stale_files(rendered(changed)) == ["tap_alovoice/meltano-hub.yml", "meltano.yml"]
+    assert stale_files(rendered(changed)) == [
+        "tap_alovoice/meltano-hub.yml",
+        "meltano/extractors.meltano.yml",
+    ]
 
 
 def test_stale_check_fails_on_an_edited_file(abouts: dict[str, About]) -> None:
@@ -435,31 +447,40 @@ def test_lint_check_fails_on(breakage: str) -> None:
 
 def test_no_definition_depends_on_a_schema_extra(definitions: dict[str, Plugin]) -> None:
     """`meltano add --from-ref` drops a definition's `schema` extra, so none has one: aiokk's
-    lists are declared without `items` in the tap's own catalog (tests/aiokk/test_catalog.py),
+    lists are declared without `items` in the tap's own catalog (tap_aiokk/tests/test_catalog.py),
     and meltano.yml carries no extra either, so this project loads as a user's does."""
-    extractors = meltano_extractors(MELTANO_YML.read_text(encoding="utf-8"))
+    extractors = meltano_extractors(EXTRACTORS_YML.read_text(encoding="utf-8"))
     for tap, plugin in definitions.items():
         assert "schema" not in plugin, tap
         assert "schema" not in extractors[tap], tap
 
 
-def test_every_tap_reports_the_version_pyproject_gives(abouts: dict[str, About]) -> None:
-    release = Release.read()
-    assert {tap: a["version"] for tap, a in abouts.items()} == dict.fromkeys(TAPS, release.version)
-    assert all(release.version in hub_path(tap).read_text(encoding="utf-8") for tap in TAPS)
+def test_every_tap_reports_the_version_its_pyproject_gives(abouts: dict[str, About]) -> None:
+    """Each tap's --about names its own distribution and version (tap_*/pyproject.toml)."""
+    for tap in TAPS:
+        release = Release.of(tap)
+        assert release.name == tap
+        assert abouts[tap]["version"] == release.version, tap
+        assert f"{release.wheel}" in hub_path(tap).read_text(encoding="utf-8"), tap
 
 
-def test_pip_url_installs_this_versions_wheel_until_the_repository_is_known() -> None:
-    release = Release.read()
+def test_pip_url_installs_the_taps_and_the_librarys_wheels_until_the_repository_is_known() -> None:
+    """The tap's wheel and the library's, nothing else: no other tap."""
+    release = Release.of("tap-twin24")
+    assert release.library is not None
     assert release.pip_url == (
-        f"${{MELTANO_PROJECT_ROOT}}/call_analytics_taps-{release.version}-py3-none-any.whl"
+        f"${{MELTANO_PROJECT_ROOT}}/tap_twin24-{release.version}-py3-none-any.whl "
+        f"${{MELTANO_PROJECT_ROOT}}/singer_tap_kit-{release.library.version}-py3-none-any.whl"
     )
     bumped = dataclasses.replace(release, version="9.8.7")
-    assert bumped.pip_url.endswith("/call_analytics_taps-9.8.7-py3-none-any.whl")
+    assert bumped.pip_url.split()[0].endswith("/tap_twin24-9.8.7-py3-none-any.whl")
+    assert not any(
+        other.replace("-", "_") in release.pip_url for other in TAPS if other != "tap-twin24"
+    )
 
 
 def test_release_gaps_name_what_hub_still_needs() -> None:
-    gaps = release_gaps(Release.read())
+    gaps = release_gaps(Release.of("tap-twin24"))
     expected = ("[project.urls] Repository", "[project.urls] Documentation", "authors")
     for words in expected:
         assert any(words in gap for gap in gaps), (words, gaps)
@@ -468,24 +489,26 @@ def test_release_gaps_name_what_hub_still_needs() -> None:
 
 def test_a_complete_release_gives_hub_every_field(abouts: dict[str, About]) -> None:
     """With the repository, documentation and authors filled in, the definitions carry `repo`,
-    `docs`, a git pip_url at the version's tag and the owner as variant, and Hub takes them."""
-    release = dataclasses.replace(
-        Release.read(),
-        urls={
-            "Repository": "https://github.com/Example-Org/call-analytics-taps",
-            "Documentation": "https://github.com/Example-Org/call-analytics-taps#readme",
-        },
-        authors=("Example Org",),
-    )
-    gaps = release_gaps(release)
-    assert gaps and all("logo_url" in gap for gap in gaps), gaps
+    `docs`, a git pip_url of the tap and the library, each at its tag and in its folder, and
+    the owner as variant, and Hub takes them."""
+    repository = "https://github.com/Example-Org/call-analytics-taps"
     for tap in TAPS:
+        release = dataclasses.replace(
+            Release.of(tap),
+            urls={"Repository": repository, "Documentation": f"{repository}#readme"},
+            authors=("Example Org",),
+        )
+        assert release.library is not None
+        gaps = release_gaps(release)
+        assert gaps and all("logo_url" in gap for gap in gaps), gaps
         plugin = hub_form(definition(tap, abouts[tap], release))
-        assert plugin["repo"] == "https://github.com/Example-Org/call-analytics-taps"
+        assert plugin["repo"] == repository
         assert plugin["docs"].endswith("#readme")
         assert plugin["variant"] == "example-org"
         assert plugin["pip_url"] == (
-            f"git+https://github.com/Example-Org/call-analytics-taps.git@v{release.version}"
+            f"git+{repository}.git@{tap}/v{release.version}#subdirectory={TAPS[tap].module} "
+            f"git+{repository}.git@singer-tap-kit/v{release.library.version}"
+            "#subdirectory=singer_tap_kit"
         )
-        assert hub_problems(plugin, release) == []
+        assert hub_problems(plugin, tap, release) == []
         assert lint_problems(hub_yaml(tap, plugin)) == []

@@ -7,8 +7,8 @@ one test below (a changed command is tested as changed; a new block that no test
 `test_every_block_is_run_by_a_test`). Other modules run the other documents' blocks, through
 `document_blocks`; `test_every_block_of_every_document_is_accounted_for` fails on a block in a
 place none of them reads. Every subprocess gets the environment without the caller's TAP_*,
-TARGET_* and MELTANO_* variables (tests.helpers.hermetic), and none reads the checkout's `.env`:
-the Meltano commands run in a project folder of their own.
+TARGET_* and MELTANO_* variables (call_emulator.testing.hermetic), and none reads the
+checkout's `.env`: the Meltano commands run in a project folder of their own.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ from pathlib import Path
 import pytest
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.emulator import Emulator
-from tests.helpers.aiokk_truth import finished
-from tests.helpers.hermetic import clean_environ
-from tests.helpers.meltano_project import PROJECT_ROOT, Accounts, project_copy
+from call_emulator import Emulator
+from call_emulator.testing.aiokk_truth import finished
+from call_emulator.testing.hermetic import clean_environ
+from harness.meltano_project import PROJECT_ROOT, Accounts, project_copy
 from tests.test_meltano_e2e import POSTGRES, SECRETS, drop_role, postgres_connection
+from tools import meltano_files
 
 README = PROJECT_ROOT / "README.md"
 DOCS = PROJECT_ROOT / "docs"
@@ -269,7 +270,7 @@ def test_every_block_of_every_document_is_accounted_for() -> None:
 
 def test_running_a_tap_by_hand(tmp_path: Path, checkout_venv: Path) -> None:  # noqa: ARG001 (a fixture used for its effect, or a signature the caller fixes)
     """The block runs as a bash script from the checkout, which its `.venv/bin/...` and
-    `python -m tests.emulator` need, with these substitutions only:
+    `call-emulator` need, with these substitutions only:
 
     - `/tmp/` becomes this test's temporary folder, where the configs and outputs go;
     - the emulator's port (8080) becomes a free one, everywhere in the block, but only when
@@ -434,7 +435,7 @@ def count(connection: t.Any, schema: str, table: str, where: str = "true") -> in
 def prod_config() -> dict[str, set[str]]:
     """The settings meltano.yml's prod environment gives each extractor, and the split
     settings of each shard (an inherited extractor's own config), by the parent's name."""
-    project = yaml.safe_load((PROJECT_ROOT / "meltano.yml").read_text(encoding="utf-8"))
+    project = meltano_files.project()
     (prod,) = [e for e in project["environments"] if e["name"] == "prod"]
     given = {
         plugin["name"]: set(plugin.get("config") or {})

@@ -13,8 +13,8 @@ import typing as t
 
 import pytest
 
-from tests.emulator import Emulator
-from tests.helpers.taprun import run_tap
+from call_emulator import Emulator
+from call_emulator.testing.taprun import run_tap
 
 if t.TYPE_CHECKING:
     from pathlib import Path

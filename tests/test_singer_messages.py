@@ -20,19 +20,19 @@ from datetime import datetime
 import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
-from tests.emulator import AiokkAccount, Emulator
-from tests.emulator.twin24 import Twin24Account
-from tests.helpers.aiokk_truth import criteria_keys, finished, signal_keys
-from tests.helpers.alovoice_support import (
+from call_emulator import AiokkAccount, Emulator
+from call_emulator.testing.aiokk_truth import criteria_keys, finished, signal_keys
+from call_emulator.testing.alovoice_support import (
     alovoice_account,
     expected_fragments,
     expected_tags,
     mount_alovoice,
 )
-from tests.helpers.fixture_files import fixture_json
-from tests.helpers.taprun import TapRun, run_tap
-from tests.helpers.twin24_support import mount_twin24
-from tests.helpers.twin24_truth import message_rows
+from call_emulator.testing.fixture_files import fixture_json
+from call_emulator.testing.taprun import TapRun, run_tap
+from call_emulator.testing.twin24_support import mount_twin24
+from call_emulator.testing.twin24_truth import message_rows
+from call_emulator.twin24 import Twin24Account
 
 if t.TYPE_CHECKING:
     from pathlib import Path

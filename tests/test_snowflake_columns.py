@@ -4,7 +4,7 @@ No Snowflake can load data here, so the loader's own code derives what it would 
 `meltano install` puts target-snowflake (pinned in plugins/loaders/) into .meltano/, Meltano
 dumps each tap's catalog (discovery with meltano.yml's select rules) and the
 loader's config for that tap (meltano.yml applied, the account's values from the environment),
-and tests/helpers/snowflake_columns.py, run with the loader's own Python, builds each stream's
+and harness/snowflake_columns.py, run with the loader's own Python, builds each stream's
 CREATE TABLE and MERGE with target-snowflake's connector and sink. The tests check the result
 against the streams' JSON schemas: timestamps keep their zone, integers are NUMBER, nested data
 is VARIANT, every name survives Snowflake's upper-casing, and the MERGE that loads a stream reads
@@ -22,14 +22,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.meltano_project import PROJECT_ROOT, TAPS, install, meltano
+from harness.meltano_project import PROJECT_ROOT, TAPS, install, meltano
 
 # Installs target-snowflake with Meltano and dumps each tap's catalog: `make test-slow`.
 pytestmark = pytest.mark.slow
 
 LOADER = "target-snowflake"
 LOADER_PYTHON = PROJECT_ROOT / ".meltano" / "loaders" / LOADER / "venv" / "bin" / "python"
-SCRIPT = Path(__file__).parent / "helpers" / "snowflake_columns.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "harness" / "snowflake_columns.py"
 ACCOUNT = {
     "TARGET_SNOWFLAKE_ACCOUNT": "example-account",
     "TARGET_SNOWFLAKE_USER": "loader",

@@ -5,24 +5,28 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
-from tests.helpers.hermetic import clean_environ
+from call_emulator.testing.hermetic import clean_environ
 
-SUITES = (
-    "tests.aiokk.test_sdk_suite",
-    "tests.twin24.test_sdk_suite",
-    "tests.alovoice.test_sdk_suite",
+ROOT = Path(__file__).resolve().parents[1]
+SUITES = tuple(
+    str(ROOT / tap / "tests" / "test_sdk_suite.py")
+    for tap in ("tap_aiokk", "tap_twin24", "tap_alovoice")
 )
-COUNT_SERVERS = f"""
+COUNT_SERVERS = """
+import runpy
+import sys
 import threading
-import {", ".join(SUITES)}
+for path in sys.argv[1:]:
+    runpy.run_path(path)
 print(sum(thread.name.startswith("emulator-") for thread in threading.enumerate()))
 """
 
 
 def test_importing_the_sdk_suites_starts_no_emulator() -> None:
     result = subprocess.run(
-        [sys.executable, "-c", COUNT_SERVERS],
+        [sys.executable, "-c", COUNT_SERVERS, *SUITES],
         capture_output=True,
         text=True,
         timeout=120,

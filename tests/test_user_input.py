@@ -17,22 +17,22 @@ from dataclasses import dataclass
 
 import pytest
 
+from call_emulator.testing.aiokk_support import aiokk_account, mount_aiokk
+from call_emulator.testing.alovoice_support import alovoice_account, mount_alovoice
+from call_emulator.testing.hermetic import clean_environ
+from call_emulator.testing.taprun import TapRun, run_tap
+from call_emulator.testing.twin24_support import mount_twin24
+from call_emulator.twin24 import Twin24Account
 from tap_aiokk.tap import TapAiokk
 from tap_alovoice.tap import TapAlovoice
 from tap_twin24.tap import TapTwin24
-from tests.emulator.twin24 import Twin24Account
-from tests.helpers.aiokk_support import aiokk_account, mount_aiokk
-from tests.helpers.alovoice_support import alovoice_account, mount_alovoice
-from tests.helpers.hermetic import clean_environ
-from tests.helpers.taprun import TapRun, run_tap
-from tests.helpers.twin24_support import mount_twin24
 
 if t.TYPE_CHECKING:
     from pathlib import Path
 
     from singer_sdk import Tap
 
-    from tests.emulator import Emulator
+    from call_emulator import Emulator
 
 # The discard port: nothing listens there on a test machine. The URL carries credentials, which
 # no line may show.

@@ -25,14 +25,14 @@ from pathlib import Path
 
 import duckdb
 
-from tests.emulator import Emulator
-from tests.helpers.meltano_project import PROJECT_ROOT, TAPS, Accounts, Changes, install, run_all
+from call_emulator import Emulator
+from harness.meltano_project import PROJECT_ROOT, TAPS, Accounts, Changes, install, run_all
 
 PORT = 8765
 """The demo environment's port in meltano.yml, which `make demo` serves."""
 # The emulator's own values, not secrets; the demo passes them (and the URLs) to Meltano as
 # environment variables. Meltano sees none of yours, nor the checkout's .env
-# (tests.helpers.hermetic).
+# (call_emulator.testing.hermetic).
 DEMO_SECRETS = {"token": "demo-token", "email": "demo@twin24.example", "password": "demo-password"}
 FULL_TABLE = {"tap_twin24.tasks"}
 """Streams a run sends whole each time: every row is rewritten, changed or not."""

@@ -3,8 +3,9 @@
 A Meltano project of its own adds our loaders and dbt utilities with ``meltano add --from-ref``
 and has nothing of this repository: no ``-c plugins/loaders/....txt`` to constrain them. So each
 definition names every package it installs, exactly as ``make lock`` compiled it (the ``.in``
-file's own pins first, then the rest by name), and this project's meltano.yml installs them the
-same way. ``make lock`` runs this; ``tests/test_loader_definitions.py`` fails when they drift.
+file's own pins first, then the rest by name), and this project's meltano/*.meltano.yml (which
+meltano.yml includes) installs them the same way. ``make lock`` runs this;
+``tests/test_loader_definitions.py`` fails when they drift.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ import sys
 import typing as t
 from pathlib import Path
 
+from tools.meltano_files import LOADERS_YML, UTILITIES_YML
+
 ROOT = Path(__file__).resolve().parents[1]
-MELTANO_YML = ROOT / "meltano.yml"
+#: The files meltano.yml includes that hold these plugins (tools/meltano_files.py).
+MELTANO_FILES = (LOADERS_YML, UTILITIES_YML)
 LOADERS, REQUIREMENTS = ROOT / "plugins" / "loaders", ROOT / "transform" / "requirements"
 #: Plugin name -> (its definition, its lock's path without the .in or .txt suffix).
 DEFINITIONS: dict[str, tuple[Path, Path]] = {
@@ -53,12 +57,12 @@ def definition_with(text: str, url: str) -> str:
     return re.sub(r"^pip_url: .*$", lambda _: f"pip_url: {url}", text, count=1, flags=re.M)
 
 
-def meltano_yml_with(text: str, name: str, url: str) -> str:
-    """meltano.yml's text with the ``pip_url`` of plugin ``name`` set to ``url``."""
+def meltano_yml_with(text: str, name: str, url: str) -> str | None:
+    """A meltano.yml file's text with the ``pip_url`` of plugin ``name`` set to ``url``; None
+    when the file has no plugin ``name``."""
     entry = re.search(rf"^  - name: {re.escape(name)}\n(?:    .*\n|\s*\n|\s*#.*\n)*", text, re.M)
     if entry is None:
-        msg = f"meltano.yml has no plugin {name}"
-        raise SystemExit(msg)
+        return None
     block = re.sub(r"^    pip_url: .*$", lambda _: f"    pip_url: {url}", entry[0], flags=re.M)
     return text[: entry.start()] + block + text[entry.end() :]
 
@@ -66,13 +70,20 @@ def meltano_yml_with(text: str, name: str, url: str) -> str:
 def rendered() -> dict[Path, str]:
     """Every file this module writes, by path, with the text it should hold."""
     files: dict[Path, str] = {}
-    project = MELTANO_YML.read_text(encoding="utf-8")
+    project = {path: path.read_text(encoding="utf-8") for path in MELTANO_FILES}
     for name, (path, lock) in DEFINITIONS.items():
         url = pip_url(lock)
         files[path] = definition_with(path.read_text(encoding="utf-8"), url)
-        project = meltano_yml_with(project, name, url)
-    files[MELTANO_YML] = project
-    return files
+        found = {
+            file: changed
+            for file, text in project.items()
+            if (changed := meltano_yml_with(text, name, url)) is not None
+        }
+        if len(found) != 1:
+            msg = f"not one file of {[p.name for p in MELTANO_FILES]} has the plugin {name}"
+            raise SystemExit(msg)
+        project |= found
+    return files | project
 
 
 def main(argv: t.Sequence[str] = ()) -> int:

@@ -3,12 +3,14 @@
 Each tap's ``--about --format=json`` gives its settings (name, type, description, default,
 ``secret``) and capabilities; the few facts it does not know (label, keywords, the vendor's
 site, which settings are needed together) are in ``TAPS`` below, and what a
-release says of itself (version, repository, documentation, authors) in pyproject.toml. From
-them this writes ``tap_*/meltano-hub.yml``, in Meltano Hub's plugin-definition format
-(https://docs.meltano.com/reference/plugin-definition-syntax) and in the form Hub keeps its
-files (keys, settings and capabilities sorted, as Hub's yamllint and its formatter want), and
-the ``capabilities``, ``settings_group_validation`` and ``settings`` of the three
-extractors in meltano.yml (in --about's order), leaving every other line of meltano.yml as it is.
+release says of itself (version, repository, documentation, authors) in the tap's own
+pyproject.toml (``tap_*/pyproject.toml``) and the library's (``singer_tap_kit/pyproject.toml``),
+which every tap installs with it. From them this writes ``tap_*/meltano-hub.yml``, in Meltano
+Hub's plugin-definition format (https://docs.meltano.com/reference/plugin-definition-syntax) and
+in the form Hub keeps its files (keys, settings and capabilities sorted, as Hub's yamllint and
+its formatter want), and the ``capabilities``, ``settings_group_validation`` and ``settings`` of
+the three extractors in meltano/extractors.meltano.yml, which meltano.yml includes (in
+--about's order), leaving every other line of that file as it is.
 
 ``make docs`` runs it; ``tests/test_plugin_definitions.py`` fails when they have drifted.
 ``python -m tools.plugin_definitions --release`` says what a Hub submission still lacks
@@ -28,11 +30,12 @@ from pathlib import Path
 
 import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lint group
 
-from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
+from call_emulator.testing.hermetic import NEUTRAL_CWD, clean_environ
+from tools.meltano_files import EXTRACTORS_YML
 
 ROOT = Path(__file__).resolve().parent.parent
-MELTANO_YML = ROOT / "meltano.yml"
-PYPROJECT = ROOT / "pyproject.toml"
+# The library every tap depends on: a tap's pip_url installs it too.
+LIBRARY = ROOT / "singer_tap_kit"
 HUB_FILE = "meltano-hub.yml"
 # The variant until the repository is known; Hub names a variant after its repository's owner.
 VARIANT = "call-analytics"
@@ -106,22 +109,40 @@ TAPS: dict[str, Tap] = {
 
 @dataclass(frozen=True)
 class Release:
-    """What pyproject.toml says of the distribution that holds the three taps."""
+    """What a distribution's pyproject.toml says of it: a tap's, with the library it installs
+    too (``library``), or the library's."""
 
     name: str
     version: str
     urls: t.Mapping[str, str]
     authors: tuple[str, ...]
+    folder: str = ""
+    """The distribution's folder in the repository (``tap_twin24``), for a git pip_url."""
+    library: Release | None = None
 
     @classmethod
-    def read(cls, path: Path = PYPROJECT) -> Release:
-        project = tomllib.loads(path.read_text(encoding="utf-8"))["project"]
+    def read(cls, folder: Path, library: Release | None = None) -> Release:
+        """The release of the distribution in ``folder`` (its pyproject.toml)."""
+        text = (folder / "pyproject.toml").read_text(encoding="utf-8")
+        project = tomllib.loads(text)["project"]
         return cls(
             name=project["name"],
             version=project["version"],
             urls=dict(project.get("urls", {})),
             authors=tuple(a["name"] for a in project.get("authors", ()) if a.get("name")),
+            folder=folder.name,
+            library=library,
         )
+
+    @classmethod
+    def of(cls, tap: str) -> Release:
+        """The tap's release, with the library's."""
+        return cls.read(ROOT / TAPS[tap].module, library=cls.read(LIBRARY))
+
+    @property
+    def tag(self) -> str:
+        """The git tag of this release (RELEASING.md): ``tap-twin24/v0.2.0``."""
+        return f"{self.name}/v{self.version}"
 
     @property
     def wheel(self) -> str:
@@ -144,17 +165,26 @@ class Release:
         return self.owner.lower() if self.owner else VARIANT
 
     @property
-    def pip_url(self) -> str:
-        """Where `meltano install` gets the taps from; never a name someone else could register.
+    def releases(self) -> tuple[Release, ...]:
+        """This release and the library it installs too."""
+        return (self, self.library) if self.library else (self,)
 
-        Until the repository is known: this version's wheel, in the Meltano project's folder
-        (README, "In a project of your own"). Then: the repository at this version's
-        tag, the form Meltano Hub accepts.
+    @property
+    def pip_url(self) -> str:
+        """Where `meltano install` gets the tap and the library from; never a name someone else
+        could register, and nothing else: no other tap.
+
+        Until the repository is known: this version's wheels, in the Meltano project's folder
+        (README, "In a project of your own"). Then: the repository at each one's tag, in its
+        folder, the form Meltano Hub accepts.
         """
         if self.repository:
             repository = self.repository.rstrip("/").removesuffix(".git")
-            return f"git+{repository}.git@v{self.version}"
-        return f"${{MELTANO_PROJECT_ROOT}}/{self.wheel}"
+            return " ".join(
+                f"git+{repository}.git@{each.tag}#subdirectory={each.folder}"
+                for each in self.releases
+            )
+        return " ".join(f"${{MELTANO_PROJECT_ROOT}}/{each.wheel}" for each in self.releases)
 
 
 def about(module: str) -> dict[str, t.Any]:
@@ -229,7 +259,7 @@ def definition(
 ) -> dict[str, t.Any]:
     """The tap's plugin definition, settings and capabilities in --about's order."""
     spec = TAPS[tap]
-    release = release or Release.read()
+    release = release or Release.of(tap)
     if about["name"] != tap:
         msg = f"{spec.module} --about calls itself {about['name']}, not {tap}"
         raise ValueError(msg)
@@ -332,12 +362,12 @@ def _key_blocks(lines: list[str], indent: int) -> list[tuple[str | None, list[st
 
 
 def _extractor_span(lines: list[str], name: str) -> tuple[int, int]:
-    """Lines [start, end) of extractor `name`'s entry under plugins.extractors in meltano.yml."""
+    """Lines [start, end) of extractor `name`'s entry under plugins.extractors in the file."""
     try:
         section = lines.index("  extractors:\n", lines.index("plugins:\n"))
         start = lines.index(f"  - name: {name}\n", section)
     except ValueError:
-        msg = f"meltano.yml has no `  - name: {name}` under plugins.extractors"
+        msg = f"{EXTRACTORS_YML.name} has no `  - name: {name}` under plugins.extractors"
         raise LookupError(msg) from None
     end = start + 1
     while end < len(lines) and (not lines[end].strip() or lines[end].startswith("    ")):
@@ -382,27 +412,28 @@ def rendered(
     """Every file this module writes, by path, with the text it should hold."""
     plugins = {tap: definition(tap, abouts[tap], release) for tap in TAPS}
     files = {hub_path(tap): hub_yaml(tap, plugin) for tap, plugin in plugins.items()}
-    files[MELTANO_YML] = meltano_yml(MELTANO_YML.read_text(encoding="utf-8"), plugins)
+    files[EXTRACTORS_YML] = meltano_yml(EXTRACTORS_YML.read_text(encoding="utf-8"), plugins)
     return files
 
 
 def release_gaps(release: Release, taps: t.Iterable[str] = TAPS) -> list[str]:
     """What the Hub definitions still lack for a submission to Meltano Hub, and where from."""
     gaps = []
+    pyproject = f"{release.folder}/pyproject.toml" if release.folder else "pyproject.toml"
     if not release.repository:
         gaps.append(
-            "pyproject.toml [project.urls] Repository: gives `repo`, `pip_url` "
-            "(git+REPOSITORY.git@vVERSION) and `variant` (the repository's owner)"
+            f"{pyproject} [project.urls] Repository: gives `repo`, `pip_url` "
+            "(git+REPOSITORY.git@TAG#subdirectory=FOLDER) and `variant` (the repository's owner)"
         )
     if not release.urls.get("Documentation"):
-        gaps.append("pyproject.toml [project.urls] Documentation: gives `docs`")
+        gaps.append(f"{pyproject} [project.urls] Documentation: gives `docs`")
     gaps += [
         f"{Path(str(LOGO).format(tap=tap)).relative_to(ROOT)}: gives {tap}'s `logo_url`"
         for tap in taps
         if not Path(str(LOGO).format(tap=tap)).exists()
     ]
     if not release.authors:
-        gaps.append("pyproject.toml [project] authors: gives the maintainer entry's label")
+        gaps.append(f"{pyproject} [project] authors: gives the maintainer entry's label")
     return gaps
 
 
@@ -414,18 +445,19 @@ def maintainer_entry(release: Release) -> str:
 
 
 def main(argv: t.Sequence[str] = ()) -> int:
-    release = Release.read()
+    releases = {tap: Release.of(tap) for tap in TAPS}
     if list(argv) == ["--release"]:
-        gaps = release_gaps(release)
+        gaps = [gap for tap, release in releases.items() for gap in release_gaps(release, [tap])]
         for gap in gaps:
             print(f"missing: {gap}")
-        print(f"Hub's _data/maintainers.yml needs:\n{maintainer_entry(release)}", end="")
+        entry = maintainer_entry(releases["tap-aiokk"])
+        print(f"Hub's _data/maintainers.yml needs:\n{entry}", end="")
         return 1 if gaps else 0
     if argv:
         print("usage: python -m tools.plugin_definitions [--release]", file=sys.stderr)
         return 2
     abouts = {tap: about(spec.module) for tap, spec in TAPS.items()}
-    for path, text in rendered(abouts, release).items():
+    for path, text in rendered(abouts).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path.relative_to(ROOT)}")

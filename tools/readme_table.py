@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers.hermetic import NEUTRAL_CWD, clean_environ
+from call_emulator.testing.hermetic import NEUTRAL_CWD, clean_environ
 
 ROOT = Path(__file__).parent.parent
 TAPS = {"tap-aiokk": "tap_aiokk", "tap-twin24": "tap_twin24", "tap-alovoice": "tap_alovoice"}

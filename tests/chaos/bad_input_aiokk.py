@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typing as t
 
-from tests.emulator import AIOKK_PREFIX, AiokkAccount, Emulator
-from tests.emulator.aiokk import SERVICE_UNAVAILABLE_HTML, ErrorMode
-from tests.helpers import aiokk_truth
-from tests.helpers.aiokk_support import AIOKK_TOKEN, mount_aiokk
-from tests.helpers.fixture_files import fixture_json
-from tests.helpers.taprun import run_tap
+from call_emulator import AIOKK_PREFIX, AiokkAccount, Emulator
+from call_emulator.aiokk import SERVICE_UNAVAILABLE_HTML, ErrorMode
+from call_emulator.testing import aiokk_truth
+from call_emulator.testing.aiokk_support import AIOKK_TOKEN, mount_aiokk
+from call_emulator.testing.fixture_files import fixture_json
+from call_emulator.testing.taprun import run_tap
 
 from .bad_input_checks import arrives_with, configured, record_where, replaced
 from .bad_input_judge import DELIVER, Case, Expect, Key, TapJudge, pick, stops, warns
@@ -18,7 +18,7 @@ from .bad_input_vendors import LEGACY_TEXT, Recoded, huge_text
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.helpers.taprun import TapRun
+    from call_emulator.testing.taprun import TapRun
 
     from .outcome import Outcome, Scenario
 

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import typing as t
 
-from tests.emulator import Emulator, Response
-from tests.emulator.alovoice import CALL_NOT_FOUND, INVALID_TOKEN, AlovoiceAccount
-from tests.emulator.messages import HTML_TYPE
-from tests.helpers.alovoice_support import ALOVOICE_TOKEN, PREFIX, alovoice_account, mount_alovoice
-from tests.helpers.taprun import run_tap
+from call_emulator import Emulator, Response
+from call_emulator.alovoice import CALL_NOT_FOUND, INVALID_TOKEN, AlovoiceAccount
+from call_emulator.messages import HTML_TYPE
+from call_emulator.testing.alovoice_support import (
+    ALOVOICE_TOKEN,
+    PREFIX,
+    alovoice_account,
+    mount_alovoice,
+)
+from call_emulator.testing.taprun import run_tap
 
 from .bad_input_checks import configured, record_where, replaced
 from .bad_input_judge import DELIVER, Case, Expect, Key, TapJudge, pick, stops, warns
@@ -23,8 +28,8 @@ from .bad_input_vendors import LEGACY_TEXT, Detour, Fixed, Recoded, huge_text
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.emulator import Vendor
-    from tests.helpers.taprun import TapRun
+    from call_emulator import Vendor
+    from call_emulator.testing.taprun import TapRun
 
     from .outcome import Outcome, Scenario
 

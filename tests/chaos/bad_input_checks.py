@@ -9,7 +9,7 @@ import typing as t
 from .bad_input_judge import records_of
 
 if t.TYPE_CHECKING:
-    from tests.helpers.taprun import TapRun
+    from call_emulator.testing.taprun import TapRun
 
 Served = t.TypeVar("Served")
 """What a scenario spoiled, as its tap's vendor served it: a dialog, a call, an answer."""

@@ -21,7 +21,7 @@ from .outcome import Outcome, Scenario
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.helpers.taprun import TapRun
+    from call_emulator.testing.taprun import TapRun
 
 Key = tuple[t.Any, ...]
 """A record's identity: its stream, then the values of its primary key."""

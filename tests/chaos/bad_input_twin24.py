@@ -9,13 +9,13 @@ from __future__ import annotations
 import typing as t
 from datetime import UTC, datetime
 
-from tests.emulator import Emulator, Response
-from tests.emulator.messages import HTML_TYPE
-from tests.emulator.twin24 import Twin24Account
-from tests.emulator.twin24.auth import compact_json, nest_error
-from tests.emulator.twin24.hosts import CAP_MESSAGE
-from tests.helpers.taprun import run_tap
-from tests.helpers.twin24_support import TWIN24_PASSWORD, TWIN24_PREFIXES, mount_twin24
+from call_emulator import Emulator, Response
+from call_emulator.messages import HTML_TYPE
+from call_emulator.testing.taprun import run_tap
+from call_emulator.testing.twin24_support import TWIN24_PASSWORD, TWIN24_PREFIXES, mount_twin24
+from call_emulator.twin24 import Twin24Account
+from call_emulator.twin24.auth import compact_json, nest_error
+from call_emulator.twin24.hosts import CAP_MESSAGE
 
 from .bad_input_checks import arrives_with, configured, record_where, replaced
 from .bad_input_judge import DELIVER, Case, Expect, Key, TapJudge, pick, stops, warns
@@ -24,8 +24,8 @@ from .bad_input_vendors import LEGACY_TEXT, Fixed, Recoded, huge_text
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.emulator import Vendor
-    from tests.helpers.taprun import TapRun
+    from call_emulator import Vendor
+    from call_emulator.testing.taprun import TapRun
 
     from .outcome import Outcome, Scenario
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import typing as t
 
-from tests.emulator import Request, Response, Tally
+from call_emulator import Request, Response, Tally
 
 if t.TYPE_CHECKING:
-    from tests.emulator import Vendor
+    from call_emulator import Vendor
 
 LEGACY_TEXT = "Клиент недоволен обслуживанием"
 """Sent in cp1251 by Recoded: Cyrillic, so its bytes are not UTF-8."""

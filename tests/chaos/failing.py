@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import typing as t
 
+from call_emulator import Emulator, FaultPlan
+from call_emulator.testing.twin24_support import TWIN24_PREFIXES
 from tests.chaos.outcome import Outcome, Scenario
 from tests.chaos.process import run_tap
 from tests.chaos.subject import LOG_DETAILS, Delivery, Subject
@@ -22,8 +24,6 @@ from tests.chaos.subject_aiokk import AiokkSubject
 from tests.chaos.subject_alovoice import AlovoiceSubject
 from tests.chaos.subject_twin24 import Twin24Subject
 from tests.chaos.triggers import after_first_login
-from tests.emulator import Emulator, FaultPlan
-from tests.helpers.twin24_support import TWIN24_PREFIXES
 
 if t.TYPE_CHECKING:
     from pathlib import Path

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import typing as t
 
+from call_emulator import ALL_FAULTS, Emulator, FaultPlan
 from tests.chaos.outcome import Outcome, Scenario
 from tests.chaos.process import run_tap
 from tests.chaos.subject import GENEROUS_RETRIES, LOG_DETAILS, Delivery, Subject
@@ -23,12 +24,11 @@ from tests.chaos.subject_aiokk import AiokkSubject
 from tests.chaos.subject_alovoice import AlovoiceSubject
 from tests.chaos.subject_twin24 import Twin24Subject
 from tests.chaos.triggers import first_faulted
-from tests.emulator import ALL_FAULTS, Emulator
 
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.emulator import FaultPlan
+    from call_emulator import FaultPlan
 
 STALL_SECONDS = 1.5
 """How long "slow" and "stall" hold an answer back: past the 1 s request timeout, and short."""

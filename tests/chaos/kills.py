@@ -23,6 +23,7 @@ import random
 import typing as t
 from dataclasses import dataclass, field
 
+from call_emulator import Emulator, FaultPlan
 from tests.chaos.outcome import Outcome, Scenario
 from tests.chaos.process import KillAt, Run, run_tap
 from tests.chaos.subject import LOG_DETAILS, Delivery, Key, Subject
@@ -30,7 +31,6 @@ from tests.chaos.subject_aiokk import AiokkSubject
 from tests.chaos.subject_alovoice import AlovoiceSubject
 from tests.chaos.subject_twin24 import Twin24Subject
 from tests.chaos.triggers import RequestCount
-from tests.emulator import Emulator, FaultPlan
 
 if t.TYPE_CHECKING:
     from pathlib import Path

@@ -1,8 +1,9 @@
 """One tap process as a scheduler sees it: stdout read as it comes, maybe a kill -9, a watchdog.
 
-tests.helpers.taprun waits for a process to end; the resilience suite must also kill one at a chosen
-point and keep exactly what a Meltano pipeline would keep of it: every complete line the tap
-wrote before it died (the pipe is drained after the kill), never a half-written last line.
+call_emulator.testing.taprun waits for a process to end; the resilience suite must also kill
+one at a chosen point and keep exactly what a Meltano pipeline would keep of it: every complete
+line the tap wrote before it died (the pipe is drained after the kill), never a half-written
+last line.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 import typing as t
 from dataclasses import dataclass, field
 
-from tests.helpers.hermetic import clean_environ
+from call_emulator.testing.hermetic import clean_environ
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -105,7 +106,7 @@ def run_tap(
     at the emulator at the moment of the kill. ``timeout`` is a watchdog: past it the process
     is killed and the run marked as hung. ``requests`` counts what the emulator receives during
     this run, for a kill at a request. It runs in ``workdir`` with none of the caller's
-    settings (tests.helpers.hermetic).
+    settings (call_emulator.testing.hermetic).
     """
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)

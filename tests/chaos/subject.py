@@ -14,8 +14,8 @@ from tests.chaos.leaks import leaked
 from tests.chaos.outcome import Outcome
 
 if t.TYPE_CHECKING:
+    from call_emulator import Emulator
     from tests.chaos.process import Message, Run
-    from tests.emulator import Emulator
 
 Key = tuple[str, t.Hashable]
 """(stream, primary key)."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import typing as t
 
+from call_emulator.testing import aiokk_truth
+from call_emulator.testing.aiokk_support import AIOKK_TOKEN, aiokk_account, mount_aiokk
 from tests.chaos.subject import Key, Subject
-from tests.helpers import aiokk_truth
-from tests.helpers.aiokk_support import AIOKK_TOKEN, aiokk_account, mount_aiokk
 
 if t.TYPE_CHECKING:
+    from call_emulator import Emulator
     from tests.chaos.process import Message
-    from tests.emulator import Emulator
 
 
 class AiokkSubject(Subject):
@@ -42,7 +42,7 @@ class AiokkSubject(Subject):
         return [AIOKK_TOKEN]
 
     def truth(self) -> dict[Key, t.Any]:
-        """Dialogs with the fields tests/aiokk/test_sync.py checks; criteria with their marks,
+        """Dialogs with the fields tap_aiokk/tests/test_sync.py checks; criteria with their marks,
         signals with their words."""
         finished = aiokk_truth.finished(self.account.truth())
         expected: dict[Key, t.Any] = {

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import typing as t
 
-from tests.chaos.subject import Key, Subject
-from tests.helpers.alovoice_support import (
+from call_emulator.testing.alovoice_support import (
     ALOVOICE_TOKEN,
     alovoice_account,
     expected_fragments,
     expected_tags,
     mount_alovoice,
 )
+from tests.chaos.subject import Key, Subject
 
 if t.TYPE_CHECKING:
+    from call_emulator import Emulator
     from tests.chaos.process import Message, Run
-    from tests.emulator import Emulator
 
 OPEN_CALLS = ("pending_call_ids", "unconfirmed_call_ids")
 
@@ -44,7 +44,7 @@ class AlovoiceSubject(Subject):
 
     def truth(self) -> dict[Key, t.Any]:
         """Each call done with its aicallid and counts; its fragments and tags as
-        tests/helpers/alovoice_support.py builds them."""
+        call_emulator/testing/alovoice_support.py builds them."""
         expected: dict[Key, t.Any] = {}
         for call_id in self.account.call_ids():
             answer = self.account.truth(call_id)

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import typing as t
 
+from call_emulator.testing.twin24_support import TWIN24_PASSWORD, mount_twin24
+from call_emulator.testing.twin24_truth import call_record, message_rows
+from call_emulator.twin24 import Twin24Account
 from tests.chaos.subject import Key, Subject
 from tests.chaos.triggers import TokenUses
-from tests.emulator.twin24 import Twin24Account
-from tests.helpers.twin24_support import TWIN24_PASSWORD, mount_twin24
-from tests.helpers.twin24_truth import call_record, message_rows
 
 if t.TYPE_CHECKING:
+    from call_emulator import Emulator
     from tests.chaos.process import Message, Run
-    from tests.emulator import Emulator
 
 TOKEN_TTL = 3600.0
 TOKEN_USES = 5
@@ -83,8 +83,8 @@ class Twin24Subject(Subject):
         return [TWIN24_PASSWORD, *self.issued]
 
     def truth(self) -> dict[Key, t.Any]:
-        """Every call as tests/helpers/twin24_truth.py builds its record, its transcript lines,
-        and the tasks with their names."""
+        """Every call as call_emulator.testing.twin24_truth builds its record, its transcript
+        lines, and the tasks with their names."""
         expected: dict[Key, t.Any] = {}
         for call_id, item in self.account.truth().items():
             expected["calls", call_id] = call_record(item)

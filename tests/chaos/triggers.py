@@ -20,11 +20,11 @@ import threading
 import typing as t
 from collections import Counter
 
-from tests.emulator.faults import FaultDice, FaultPlan
+from call_emulator.faults import FaultDice, FaultPlan
 
 if t.TYPE_CHECKING:
-    from tests.emulator import Emulator, Request, Response
-    from tests.emulator.twin24.auth import AuthDesk
+    from call_emulator import Emulator, Request, Response
+    from call_emulator.twin24.auth import AuthDesk
 
 SEED_SEARCH = 1000
 """Seeds tried, from the asked one on, for a plan whose first draw is a fault."""

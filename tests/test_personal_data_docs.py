@@ -50,6 +50,7 @@ def test_the_example_environment_sets_settings_the_tap_has(tap: str) -> None:
     assert settings["personal_data_key"].get("secret") is True
 
 
+@pytest.mark.slow  # Meltano's start-up, three times
 def test_meltano_reads_the_example_environment_and_the_key_from_dotenv(tmp_path: Path) -> None:
     """The page's environment added to this project's meltano.yml, its .env lines with a key:
     Meltano gives every tap personal_data=hash and the key, which the file does not hold."""

@@ -217,7 +217,8 @@ def test_alovoice_one_schema_per_stream_and_valid_records(
     odd["stalk"][0] |= {"text": LONG_TEXT, "begin": 0, "end": BIG}
     odd["tags"][0] |= {"visible": True, "value": None}
     account.given(calls[4], odd)
-    config = mount_alovoice(emulator, account) | LOG_DETAILS
+    # calls[1] (an empty error) stays pending until max_wait; the rest are done in about a second.
+    config = mount_alovoice(emulator, account) | LOG_DETAILS | {"max_wait": 5}
     run = run_tap("tap_alovoice", config, tmp_path)
     rows = check_messages(run, ("analyses", "fragments", "tags"))
     done = calls[2:]

@@ -314,6 +314,12 @@ def test_meltano_adds_each_tap_as_its_definition_says(new_project: Path) -> None
             env=clean_environ(),
         )
         assert version.stdout.startswith(f"{tap} v{release.version},"), version
+        venv = executable.parent.parent
+        others = [other for other in TAPS if other != tap]
+        assert not [other for other in others if (venv / "bin" / other).exists()]
+        modules = {path.name for path in venv.glob("lib/python*/site-packages/*")}
+        assert {"singer_tap_kit", tap.replace("-", "_")} <= modules
+        assert not {other.replace("-", "_") for other in others} & modules, "another tap"
 
 
 def test_aiokks_lists_reach_the_catalog_without_items(new_project: Path, tmp_path: Path) -> None:

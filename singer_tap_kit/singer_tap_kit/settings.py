@@ -36,6 +36,25 @@ EXTRACTOR_NAME = "MELTANO_EXTRACTOR_NAME"
 RENAMED = {"backoff_factor": "backoff_ms, in milliseconds"}
 
 
+def timeout_setting(default_s: int) -> th.Property[t.Any]:
+    """The ``request_timeout`` setting that ``KitStream.timeout`` reads."""
+    return th.Property(
+        "request_timeout",
+        th.IntegerType(minimum=1),
+        default=default_s,
+        description="Seconds to wait for the server at any point of a request.",
+    )
+
+
+def retries_setting(
+    description: str = "Retries of a request after 429, 5xx, a timeout, a dropped connection "
+    "or a cut-off body, before the run fails.",
+) -> th.Property[t.Any]:
+    """The ``max_retries`` setting that ``KitStream.backoff_max_tries`` reads; a tap whose
+    retries mean more (alovoice's submissions) says so in its own ``description``."""
+    return th.Property("max_retries", th.IntegerType(minimum=0), default=5, description=description)
+
+
 def backoff_setting(default_ms: int) -> th.Property[t.Any]:
     """The ``backoff_ms`` setting that the kit's retry policy (``KitStream``) reads."""
     return th.Property(

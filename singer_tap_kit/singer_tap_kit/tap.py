@@ -228,6 +228,7 @@ class KitTap(Tap):
         if not any(masking.masked(kind) for found in fields.values() for kind in found.values()):
             super().setup_mapper()
             return
+        # Checked again here: a tap built with validate_config=False must not hash with no key.
         batches = self.config.get("batch_config") is not None
         errors = personal_data.setting_errors(self.config, batches=batches)
         try:

@@ -10,7 +10,14 @@ from singer_sdk import typing as th
 
 from singer_tap_kit import personal_data
 from singer_tap_kit.cli import main as run_cli
-from singer_tap_kit.settings import RENAMED, backoff_setting, log_details_setting, url_error
+from singer_tap_kit.settings import (
+    RENAMED,
+    backoff_setting,
+    log_details_setting,
+    retries_setting,
+    timeout_setting,
+    url_error,
+)
 from singer_tap_kit.state import bookmarks_of, shown
 from singer_tap_kit.tap import KitTap
 from tap_aiokk.bookmark import STATE_KEY
@@ -95,19 +102,8 @@ class TapAiokk(KitTap):
             "that finished while the previous sync was running. Keep it above the longest "
             "sync's duration.",
         ),
-        th.Property(
-            "request_timeout",
-            th.IntegerType(minimum=1),
-            default=300,
-            description="Seconds to wait for the server at any point of a request.",
-        ),
-        th.Property(
-            "max_retries",
-            th.IntegerType(minimum=0),
-            default=5,
-            description="Retries of a request after 429, 5xx, a timeout, a dropped "
-            "connection or a cut-off body, before the run fails.",
-        ),
+        timeout_setting(300),
+        retries_setting(),
         backoff_setting(2000),
         log_details_setting(),
         *personal_data.settings(),

@@ -9,7 +9,14 @@ from singer_sdk import typing as th
 
 from singer_tap_kit import personal_data
 from singer_tap_kit.cli import main as run_cli
-from singer_tap_kit.settings import RENAMED, backoff_setting, log_details_setting, url_error
+from singer_tap_kit.settings import (
+    RENAMED,
+    backoff_setting,
+    log_details_setting,
+    retries_setting,
+    timeout_setting,
+    url_error,
+)
 from singer_tap_kit.tap import KitTap
 from tap_alovoice.calls import CallListError, configured_call_ids
 from tap_alovoice.client import AlovoiceStream
@@ -119,21 +126,13 @@ class TapAlovoice(KitTap):
             "are collected by the next run, without another submission. 0 collects only what "
             "is ready.",
         ),
-        th.Property(
-            "request_timeout",
-            th.IntegerType(minimum=1),
-            default=60,
-            description="Seconds to wait for the server at any point of a request.",
-        ),
-        th.Property(
-            "max_retries",
-            th.IntegerType(minimum=0),
-            default=5,
-            description="Retries of a result query after 429, 5xx, a timeout, a dropped "
+        timeout_setting(60),
+        retries_setting(
+            "Retries of a result query after 429, 5xx, a timeout, a dropped "
             "connection or a cut-off body. A call whose retries run out is left for the next "
             "run; when that happens to several calls in a row, the run stops with an error. A "
             "failed submission is sent again, at most this many times, only once alovoice has "
-            "answered that it does not know the call: see the README.",
+            "answered that it does not know the call: see the README."
         ),
         backoff_setting(1000),
         log_details_setting(),

@@ -9,7 +9,14 @@ from singer_sdk import typing as th
 
 from singer_tap_kit import personal_data
 from singer_tap_kit.cli import main as run_cli
-from singer_tap_kit.settings import RENAMED, backoff_setting, log_details_setting, url_error
+from singer_tap_kit.settings import (
+    RENAMED,
+    backoff_setting,
+    log_details_setting,
+    retries_setting,
+    timeout_setting,
+    url_error,
+)
 from singer_tap_kit.state import bookmarks_of
 from singer_tap_kit.tap import KitTap
 from tap_twin24.auth import Twin24Authenticator
@@ -135,19 +142,8 @@ class TapTwin24(KitTap):
             title="Tasks API URL",
             description="Base URL of twin24's call tasks.",
         ),
-        th.Property(
-            "request_timeout",
-            th.IntegerType(minimum=1),
-            default=60,
-            description="Seconds to wait for the server at any point of a request.",
-        ),
-        th.Property(
-            "max_retries",
-            th.IntegerType(minimum=0),
-            default=5,
-            description="Retries of a request after 429, 5xx, a timeout, a dropped connection "
-            "or a cut-off answer, before the run fails.",
-        ),
+        timeout_setting(60),
+        retries_setting(),
         backoff_setting(1000),
         log_details_setting(),
         *personal_data.settings(),
